@@ -1,0 +1,19 @@
+/**
+ * @file valkeyaddon.h
+ * @brief libvalkeyaddon: a Redis-compatible Valkey per app on Kubernetes.
+ *
+ * The umbrella header: it only includes the module headers.
+ */
+#ifndef VALKEYADDON_H
+#define VALKEYADDON_H
+
+#include "valkeyaddon/common.h"
+#include "valkeyaddon/version.h"
+#include "valkeyaddon/errors.h"
+#include "valkeyaddon/memory.h"
+#include "valkeyaddon/context.h"
+#include "valkeyaddon/naming.h"
+#include "valkeyaddon/plans.h"
+#include "valkeyaddon/status.h"
+
+#endif /* VALKEYADDON_H */

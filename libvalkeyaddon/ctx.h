@@ -1,0 +1,38 @@
+/* The context's private layout and the error/log helpers every module uses. */
+#ifndef VALKEYADDON_INTERNAL_CTX_H
+#define VALKEYADDON_INTERNAL_CTX_H
+
+#include "valkeyaddon/context.h"
+#include "valkeyaddon/errors.h"
+
+/* Fixed size so that reporting a failure (ENOMEM included) never allocates. */
+#define VALKEYADDON__MESSAGE_SIZE 1024
+
+struct valkeyaddon_ctx {
+    int error_code;
+    char error_message[VALKEYADDON__MESSAGE_SIZE];
+    int log_level;
+    valkeyaddon_log_cb log_cb;
+    void *log_payload;
+};
+
+#if defined(__GNUC__)
+# define VALKEYADDON__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+# define VALKEYADDON__PRINTF(f, a)
+#endif
+
+/* Forget the previous failure; every public function taking a ctx starts here. */
+void valkeyaddon__begin(valkeyaddon_ctx *ctx);
+
+/*
+ * Record a failure on ctx (which may be NULL) and return code, so callers can
+ * write `return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "...")`. The
+ * message is also logged at ERROR level. Never pass secret material.
+ */
+int valkeyaddon__error(valkeyaddon_ctx *ctx, int code, const char *fmt, ...) VALKEYADDON__PRINTF(3, 4);
+
+/* Send a line to the context's log callback if its level admits it. */
+void valkeyaddon__log(valkeyaddon_ctx *ctx, int level, const char *fmt, ...) VALKEYADDON__PRINTF(3, 4);
+
+#endif

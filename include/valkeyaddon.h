@@ -11,8 +11,10 @@
 #include "valkeyaddon/version.h"
 #include "valkeyaddon/errors.h"
 #include "valkeyaddon/memory.h"
+#include "valkeyaddon/buffer.h"
 #include "valkeyaddon/context.h"
 #include "valkeyaddon/naming.h"
+#include "valkeyaddon/objects.h"
 #include "valkeyaddon/plans.h"
 #include "valkeyaddon/status.h"
 

@@ -41,6 +41,10 @@ int valkeyaddon_ctx_new(valkeyaddon_ctx **out, const valkeyaddon_ctx_options *op
     ctx = valkeyaddon__calloc(1, sizeof(*ctx));
     if (!ctx)
         return VALKEYADDON_ENOMEM;
+    if (valkeyaddon__object_options_init(&ctx->object_options) < 0) {
+        valkeyaddon__free(ctx);
+        return VALKEYADDON_ENOMEM;
+    }
     if (options) {
         ctx->log_level = options->log_level;
         ctx->log_cb = options->log_cb;
@@ -52,6 +56,11 @@ int valkeyaddon_ctx_new(valkeyaddon_ctx **out, const valkeyaddon_ctx_options *op
 
 void valkeyaddon_ctx_free(valkeyaddon_ctx *ctx)
 {
+    if (!ctx)
+        return;
+    if (ctx->transport && ctx->transport->free)
+        ctx->transport->free(ctx->transport);
+    valkeyaddon__object_options_clear(&ctx->object_options);
     valkeyaddon__free(ctx);
 }
 

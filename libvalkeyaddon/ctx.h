@@ -4,6 +4,8 @@
 
 #include "valkeyaddon/context.h"
 #include "valkeyaddon/errors.h"
+#include "valkeyaddon/sys/transport.h"
+#include "objects/objects.h"
 
 /* Fixed size so that reporting a failure (ENOMEM included) never allocates. */
 #define VALKEYADDON__MESSAGE_SIZE 1024
@@ -14,6 +16,8 @@ struct valkeyaddon_ctx {
     int log_level;
     valkeyaddon_log_cb log_cb;
     void *log_payload;
+    struct valkeyaddon__object_options object_options; /* defaults filled in */
+    valkeyaddon_transport *transport;                  /* owned; NULL until set */
 };
 
 #if defined(__GNUC__)
@@ -21,6 +25,10 @@ struct valkeyaddon_ctx {
 #else
 # define VALKEYADDON__PRINTF(f, a)
 #endif
+
+/* Fill ctx->object_options with the defaults (at ctx creation); -1 on ENOMEM. */
+int valkeyaddon__object_options_init(struct valkeyaddon__object_options *options);
+void valkeyaddon__object_options_clear(struct valkeyaddon__object_options *options);
 
 /* Forget the previous failure; every public function taking a ctx starts here. */
 void valkeyaddon__begin(valkeyaddon_ctx *ctx);

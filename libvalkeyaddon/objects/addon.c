@@ -1,0 +1,97 @@
+/* The kinds the library sends, and the names and URI of one add-on. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "alloc.h"
+#include "ctx.h"
+#include "objects.h"
+
+const valkeyaddon_resource valkeyaddon__secret_resource = { "v1", "Secret", "secrets", 1 };
+const valkeyaddon_resource valkeyaddon__service_resource = { "v1", "Service", "services", 1 };
+const valkeyaddon_resource valkeyaddon__statefulset_resource = { "apps/v1", "StatefulSet", "statefulsets", 1 };
+const valkeyaddon_resource valkeyaddon__pdb_resource = { "policy/v1", "PodDisruptionBudget",
+                                                         "poddisruptionbudgets", 1 };
+const valkeyaddon_resource valkeyaddon__networkpolicy_resource = { "networking.k8s.io/v1", "NetworkPolicy",
+                                                                   "networkpolicies", 1 };
+const valkeyaddon_resource valkeyaddon__servicemonitor_resource = { "monitoring.coreos.com/v1", "ServiceMonitor",
+                                                                    "servicemonitors", 1 };
+
+/* Namespaces are DNS-1123 labels. */
+static int check_namespace(valkeyaddon_ctx *ctx, const char *ns)
+{
+    size_t len, i;
+
+    if (!ns)
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "namespace: must not be NULL");
+    len = strlen(ns);
+    if (len == 0 || len > 63)
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "namespace: must have 1 to 63 characters, not %zu", len);
+    for (i = 0; i < len; i++)
+        if (!((ns[i] >= 'a' && ns[i] <= 'z') || (ns[i] >= '0' && ns[i] <= '9') || ns[i] == '-'))
+            return valkeyaddon__error(ctx, VALKEYADDON_EINVAL,
+                                      "namespace: character at position %zu is not allowed; "
+                                      "a namespace uses only a-z, 0-9 and '-'", i + 1);
+    if (ns[0] == '-' || ns[len - 1] == '-')
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "namespace: must not start or end with '-'");
+    return VALKEYADDON_OK;
+}
+
+int valkeyaddon__addon_init(struct valkeyaddon__addon *addon, valkeyaddon_ctx *ctx, const char *namespace_,
+                            const char *tenant_id, const char *app_id, const valkeyaddon_plan_config *plan,
+                            const struct valkeyaddon__object_options *options)
+{
+    int error;
+
+    memset(addon, 0, sizeof(*addon));
+    if ((error = check_namespace(ctx, namespace_)) < 0)
+        return error;
+    if ((error = valkey_name(addon->name, sizeof(addon->name), ctx, tenant_id, app_id)) < 0 ||
+        (error = valkeyaddon_auth_secret_name(addon->auth_secret, sizeof(addon->auth_secret), ctx, addon->name)) < 0 ||
+        (error = valkeyaddon_redis_url_secret_name(addon->redis_url_secret, sizeof(addon->redis_url_secret), ctx,
+                                                   app_id)) < 0)
+        return error;
+    /* 52 + "-headless" = 61: still a DNS-1035 label, as a Service name must be. */
+    memcpy(addon->headless_service, addon->name, strlen(addon->name));
+    memcpy(addon->headless_service + strlen(addon->name), "-headless", sizeof("-headless"));
+    addon->namespace_ = namespace_;
+    addon->tenant_id = tenant_id;
+    addon->app_id = app_id;
+    addon->plan = plan;
+    addon->options = options;
+    return VALKEYADDON_OK;
+}
+
+char *valkeyaddon__redis_uri(const struct valkeyaddon__addon *addon, const char *password)
+{
+    const char *fmt = "redis://:%s@%s.%s.svc.%s:6379";
+    int len = snprintf(NULL, 0, fmt, password, addon->name, addon->namespace_, addon->options->cluster_domain);
+    char *uri;
+
+    if (len < 0 || !(uri = valkeyaddon__malloc((size_t)len + 1)))
+        return NULL;
+    snprintf(uri, (size_t)len + 1, fmt, password, addon->name, addon->namespace_, addon->options->cluster_domain);
+    return uri;
+}
+
+void valkeyaddon__object_clear(struct valkeyaddon__object *object)
+{
+    if (object->json) {
+        /* Secrets' JSON holds the password: leave no copy in freed memory. */
+        OPENSSL_cleanse(object->json, object->json_len);
+        valkeyaddon__free(object->json);
+    }
+    memset(object, 0, sizeof(*object));
+}
+
+void valkeyaddon__objects_clear(struct valkeyaddon__objects *objects)
+{
+    size_t i;
+
+    for (i = 0; i < objects->count; i++)
+        valkeyaddon__object_clear(&objects->items[i]);
+    objects->count = 0;
+}

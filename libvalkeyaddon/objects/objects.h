@@ -1,0 +1,100 @@
+/*
+ * The object builder: every Kubernetes object of an add-on, as compact JSON
+ * generated with yajl (never hand-built strings). Pure: no I/O, no transport.
+ * The ensure functions, the render transport and the tests all use it, so
+ * what is rendered is exactly what is applied.
+ */
+#ifndef VALKEYADDON_OBJECTS_OBJECTS_H
+#define VALKEYADDON_OBJECTS_OBJECTS_H
+
+#include <stddef.h>
+
+#include "valkeyaddon/context.h"
+#include "valkeyaddon/naming.h"
+#include "valkeyaddon/plans.h"
+#include "valkeyaddon/sys/transport.h"
+
+/* Static descriptors of every kind the library sends. */
+extern const valkeyaddon_resource valkeyaddon__secret_resource;
+extern const valkeyaddon_resource valkeyaddon__service_resource;
+extern const valkeyaddon_resource valkeyaddon__statefulset_resource;
+extern const valkeyaddon_resource valkeyaddon__pdb_resource;
+extern const valkeyaddon_resource valkeyaddon__networkpolicy_resource;
+extern const valkeyaddon_resource valkeyaddon__servicemonitor_resource;
+
+/* The effective object options: defaults filled in, strings owned by the context. */
+struct valkeyaddon__object_options {
+    char *image;
+    char *exporter_image;
+    char *cluster_domain;
+    char *storage_class;        /* NULL: the cluster's default class */
+    char *field_manager;
+    char *app_label;
+    char *monitoring_namespace;
+    int no_exporter;
+    int pod_disruption_budget;
+    int network_policy;
+    int service_monitor;
+};
+
+/* What one add-on's objects are built from. Nothing here is retained. */
+struct valkeyaddon__addon {
+    const char *namespace_;
+    const char *tenant_id;
+    const char *app_id;
+    const valkeyaddon_plan_config *plan;
+    const struct valkeyaddon__object_options *options;
+    char name[VALKEYADDON_NAME_BUFSIZE];             /* valkey_name(tenant_id, app_id) */
+    char auth_secret[VALKEYADDON_NAME_BUFSIZE];      /* {name}-auth */
+    char redis_url_secret[VALKEYADDON_NAME_BUFSIZE]; /* app-{app_id}-redis-url */
+    char headless_service[VALKEYADDON_NAME_BUFSIZE]; /* {name}-headless, governs pod DNS */
+};
+
+struct valkeyaddon__object {
+    const valkeyaddon_resource *resource;
+    char name[VALKEYADDON_NAME_BUFSIZE];
+    char *json;      /* NUL-terminated compact JSON, valkeyaddon__malloc'd */
+    size_t json_len;
+};
+
+#define VALKEYADDON__MAX_OBJECTS 8
+
+struct valkeyaddon__objects {
+    struct valkeyaddon__object items[VALKEYADDON__MAX_OBJECTS];
+    size_t count;
+};
+
+/*
+ * Validate the inputs and fill addon->name and the other names. namespace_
+ * must be a DNS-1123 label; the ids follow naming.h.
+ */
+int valkeyaddon__addon_init(struct valkeyaddon__addon *addon, valkeyaddon_ctx *ctx, const char *namespace_,
+                            const char *tenant_id, const char *app_id, const valkeyaddon_plan_config *plan,
+                            const struct valkeyaddon__object_options *options);
+
+/* redis://:{password}@{name}.{namespace}.svc.{cluster_domain}:6379, valkeyaddon__malloc'd. */
+char *valkeyaddon__redis_uri(const struct valkeyaddon__addon *addon, const char *password);
+
+/*
+ * Build the add-on's workload objects in their stable order: the auth Secret
+ * (data: uri, host, port, password, base64), the headless Service, the
+ * ClusterIP Service, the StatefulSet, then the enabled extras
+ * (PodDisruptionBudget, NetworkPolicy, ServiceMonitor). The app-side Secret is
+ * built apart (it belongs to ensure_redis_url_secret). On failure nothing is
+ * left allocated in out.
+ */
+int valkeyaddon__build_objects(struct valkeyaddon__objects *out, valkeyaddon_ctx *ctx,
+                               const struct valkeyaddon__addon *addon, const char *password);
+
+/* Build only the auth Secret (ensure_valkey creates it before the rest). */
+int valkeyaddon__build_auth_secret(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
+                                   const struct valkeyaddon__addon *addon, const char *password);
+
+/* The app-{app_id}-redis-url Secret with the single key REDIS_URL = uri, byte for byte. */
+int valkeyaddon__build_redis_url_secret(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
+                                        const struct valkeyaddon__addon *addon, const char *uri, size_t uri_len);
+
+void valkeyaddon__object_clear(struct valkeyaddon__object *object);
+void valkeyaddon__objects_clear(struct valkeyaddon__objects *objects);
+
+#endif

@@ -17,5 +17,9 @@
 #include "valkeyaddon/objects.h"
 #include "valkeyaddon/plans.h"
 #include "valkeyaddon/status.h"
+#include "valkeyaddon/ensure.h"
+#include "valkeyaddon/render.h"
+#include "valkeyaddon/rollout.h"
+#include "valkeyaddon/transports.h"
 
 #endif /* VALKEYADDON_H */

@@ -92,3 +92,26 @@ char *valkeyaddon__buffer_detach(valkeyaddon_buffer *buf, size_t *len)
     buf->len = buf->cap = 0;
     return data;
 }
+
+int valkeyaddon_buffer_new(valkeyaddon_buffer **out)
+{
+    if (!out)
+        return VALKEYADDON_EINVAL;
+    *out = valkeyaddon__calloc(1, sizeof(**out));
+    return *out ? VALKEYADDON_OK : VALKEYADDON_ENOMEM;
+}
+
+void valkeyaddon_buffer_free(valkeyaddon_buffer *buf)
+{
+    if (!buf)
+        return;
+    valkeyaddon__buffer_dispose_secret(buf);
+    valkeyaddon__free(buf);
+}
+
+const char *valkeyaddon_buffer_data(const valkeyaddon_buffer *buf, size_t *len)
+{
+    if (len)
+        *len = buf ? buf->len : 0;
+    return buf && buf->data ? buf->data : "";
+}

@@ -55,8 +55,33 @@ void cli_json_null(yajl_gen g, const char *key);
 /* Option parsing helper: returns 1 if argv[*i] is --name VALUE or --name=VALUE and stores VALUE. */
 int cli_take_value(int argc, char **argv, int *i, const char *name, const char **value);
 
+/* The arguments of commands that act on one add-on. */
+enum { ADDON_ARG_PLAN = 1, ADDON_ARG_TIMEOUT = 2, ADDON_ARG_NO_WAIT = 4 };
+struct addon_args {
+    int accepts; /* ADDON_ARG_* this command takes besides --tenant and --app */
+    const char *tenant, *app, *plan;
+    long timeout_ms;
+    int no_wait;
+};
+/* 0 parsed; 1 help printed (exit 0); negative: -exit code after a usage error. Set args->accepts first. */
+int cli_parse_addon_args(struct cli *cli, int argc, char **argv, struct addon_args *args, const char *help);
+/* "90s", "5m", "1h", "250ms", or plain seconds: 0, or -1 when malformed. */
+int cli_parse_duration(const char *text, long *ms);
+/* Give cli->ctx the selected transport and settle cli->namespace_. Returns an exit code. */
+int cli_connect(struct cli *cli);
+/* Print a status (table or JSON). */
+/* Wait until Ready with progress on stderr; returns an exit code. */
+int cli_wait_and_report(struct cli *cli, const struct addon_args *args);
+int cli_print_status(struct cli *cli, const struct addon_args *args, const valkeyaddon_status_info *info);
+
+int cmd_deprovision(struct cli *cli, int argc, char **argv);
+int cmd_provision(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_url(struct cli *cli, int argc, char **argv);
+int cmd_wait(struct cli *cli, int argc, char **argv);
 int cmd_name(struct cli *cli, int argc, char **argv);
 int cmd_plans(struct cli *cli, int argc, char **argv);
+int cmd_render(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -14,6 +14,14 @@ static const char usage_text[] =
     "Commands:\n"
     "  name     --tenant T --app A     print the StatefulSet name\n"
     "  plans    [--plan P]             print plan configurations\n"
+    "  render   --tenant T --app A [--plan P] [--out-dir DIR]\n"
+    "                                  print (or write) the objects; no side effects\n"
+    "  provision --tenant T --app A [--plan P] [--no-wait] [--timeout DURATION]\n"
+    "                                  the whole flow; idempotent\n"
+    "  status   --tenant T --app A     Ready / Creating / Failed (+ detail)\n"
+    "  wait     --tenant T --app A [--timeout DURATION]\n"
+    "  url      --tenant T --app A     print REDIS_URL (the only command that prints a secret)\n"
+    "  deprovision --tenant T --app A  idempotent\n"
     "  version                         print the tool's and the library's version\n"
     "\n"
     "Global options:\n"
@@ -106,9 +114,15 @@ struct command {
 };
 
 static const struct command commands[] = {
+    { "deprovision", cmd_deprovision },
     { "name", cmd_name },
     { "plans", cmd_plans },
+    { "provision", cmd_provision },
+    { "render", cmd_render },
+    { "status", cmd_status },
+    { "url", cmd_url },
     { "version", cmd_version },
+    { "wait", cmd_wait },
 };
 
 int main(int argc, char **argv)

@@ -16,6 +16,31 @@ VALKEYADDON_BEGIN_DECL
 typedef struct valkeyaddon_buffer valkeyaddon_buffer;
 
 /**
+ * Create an empty buffer (for callers that drive a transport directly).
+ *
+ * @param[out] out receives the buffer; release it with valkeyaddon_buffer_free()
+ * @return 0, VALKEYADDON_EINVAL, or VALKEYADDON_ENOMEM
+ */
+VALKEYADDON_API int valkeyaddon_buffer_new(valkeyaddon_buffer **out);
+
+/**
+ * Release a buffer; its content is wiped first (it may have held a Secret). NULL is a no-op.
+ *
+ * @param buf the buffer
+ */
+VALKEYADDON_API void valkeyaddon_buffer_free(valkeyaddon_buffer *buf);
+
+/**
+ * The buffer's content.
+ *
+ * @param buf the buffer
+ * @param[out] len may be NULL; receives the length in bytes
+ * @return the bytes, NUL-terminated, owned by the buffer and valid until it
+ *         changes; "" for an empty buffer or a NULL buf
+ */
+VALKEYADDON_API const char *valkeyaddon_buffer_data(const valkeyaddon_buffer *buf, size_t *len);
+
+/**
  * Replace the buffer's content with a copy of data (a NUL is kept after it).
  *
  * @param buf the buffer

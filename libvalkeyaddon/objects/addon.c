@@ -65,6 +65,18 @@ int valkeyaddon__addon_init(struct valkeyaddon__addon *addon, valkeyaddon_ctx *c
     return VALKEYADDON_OK;
 }
 
+char *valkeyaddon__service_host(const struct valkeyaddon__addon *addon)
+{
+    const char *fmt = "%s.%s.svc.%s";
+    int len = snprintf(NULL, 0, fmt, addon->name, addon->namespace_, addon->options->cluster_domain);
+    char *host;
+
+    if (len < 0 || !(host = valkeyaddon__malloc((size_t)len + 1)))
+        return NULL;
+    snprintf(host, (size_t)len + 1, fmt, addon->name, addon->namespace_, addon->options->cluster_domain);
+    return host;
+}
+
 char *valkeyaddon__redis_uri(const struct valkeyaddon__addon *addon, const char *password)
 {
     const char *fmt = "redis://:%s@%s.%s.svc.%s:6379";

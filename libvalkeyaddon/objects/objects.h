@@ -72,6 +72,9 @@ int valkeyaddon__addon_init(struct valkeyaddon__addon *addon, valkeyaddon_ctx *c
                             const char *tenant_id, const char *app_id, const valkeyaddon_plan_config *plan,
                             const struct valkeyaddon__object_options *options);
 
+/* {name}.{namespace}.svc.{cluster_domain}, valkeyaddon__malloc'd: the ClusterIP Service's DNS name. */
+char *valkeyaddon__service_host(const struct valkeyaddon__addon *addon);
+
 /* redis://:{password}@{name}.{namespace}.svc.{cluster_domain}:6379, valkeyaddon__malloc'd. */
 char *valkeyaddon__redis_uri(const struct valkeyaddon__addon *addon, const char *password);
 

@@ -37,7 +37,8 @@ int main(void)
 C
 cflags=$(pkg-config $flags --cflags libvalkeyaddon)
 libs=$(pkg-config $flags --libs libvalkeyaddon)
-${CC:-cc} $cflags -o "$tmp/consumer" "$tmp/consumer.c" $libs
+# CFLAGS/LDFLAGS carry sanitizer flags in a sanitizer build.
+${CC:-cc} ${CFLAGS:-} $cflags -o "$tmp/consumer" "$tmp/consumer.c" ${LDFLAGS:-} $libs
 libdir=$(pkg-config $flags --variable=libdir libvalkeyaddon)
 out=$(LD_LIBRARY_PATH="$libdir" "$tmp/consumer")
 expected="$(pkg-config --modversion libvalkeyaddon) valkey-acme-web 1Gi"

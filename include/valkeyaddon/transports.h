@@ -1,0 +1,79 @@
+/**
+ * @file valkeyaddon/transports.h
+ * @brief Constructors of the built-in transports.
+ *
+ * Each returns a transport the caller owns until it hands it to
+ * valkeyaddon_ctx_set_transport() (which then owns it). To write your own,
+ * see valkeyaddon/sys/transport.h.
+ */
+#ifndef VALKEYADDON_TRANSPORTS_H
+#define VALKEYADDON_TRANSPORTS_H
+
+#include "common.h"
+#include "sys/transport.h"
+
+VALKEYADDON_BEGIN_DECL
+
+/**
+ * An in-memory transport: a map from (kind, namespace, name) to the JSON last
+ * written. For tests and dry runs. It models no API server semantics: apply
+ * stores the body as given (no field ownership, no merging), create fails with
+ * VALKEYADDON_EEXISTS for an existing name, get and remove with
+ * VALKEYADDON_ENOTFOUND for a missing one; no watch.
+ *
+ * @param[out] out receives the transport; release it with its `free` member
+ *        unless a context took it
+ * @return 0, VALKEYADDON_EINVAL, or VALKEYADDON_ENOMEM
+ */
+VALKEYADDON_API int valkeyaddon_transport_memory_new(valkeyaddon_transport **out);
+
+/**
+ * Options of the Kubernetes transport. Initialise with
+ * VALKEYADDON_KUBERNETES_OPTIONS_INIT; zero values mean the defaults.
+ */
+typedef struct valkeyaddon_kubernetes_options {
+    unsigned int version;        /**< VALKEYADDON_KUBERNETES_OPTIONS_VERSION */
+    const char *kubeconfig;      /**< kubeconfig path(s), ':'-separated; NULL: $KUBECONFIG, else ~/.kube/config */
+    const char *context;         /**< kubeconfig context; NULL: current-context */
+    int in_cluster;              /**< 1: the pod's service account instead of a kubeconfig */
+    int insecure_skip_tls_verify;/**< 1: do not verify the server's certificate. Never the default;
+                                      a kubeconfig asking for it is refused unless this is 1 */
+    long connect_timeout_ms;     /**< 0: 10 s */
+    long request_timeout_ms;     /**< one request, watches excluded; 0: 30 s */
+    long retry_deadline_ms;      /**< retries of 429/5xx/connection failures stop after this; 0: 60 s */
+    /* members above are valid for version 1; append only */
+} valkeyaddon_kubernetes_options;
+
+/** The Kubernetes options version these headers describe. */
+#define VALKEYADDON_KUBERNETES_OPTIONS_VERSION 1
+/** Static initialiser: every default. */
+#define VALKEYADDON_KUBERNETES_OPTIONS_INIT { VALKEYADDON_KUBERNETES_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0 }
+
+/**
+ * The Kubernetes API transport (libcurl): configuration like client-go
+ * (in-cluster, or kubeconfig with certificate, token, tokenFile and exec
+ * credentials), TLS always verified, one kept-alive connection (HTTP/2 where
+ * offered), server-side apply, Status bodies as error codes, retries of 429
+ * and 5xx honouring Retry-After with exponential backoff and jitter, watches.
+ *
+ * @param[out] out receives the transport (owned by the caller until given to a context)
+ * @param ctx receives the error detail (a kubeconfig problem, ...)
+ * @param options may be NULL for the defaults
+ * @return 0; VALKEYADDON_ECONFIG; VALKEYADDON_EIO; VALKEYADDON_EINVAL;
+ *         VALKEYADDON_EVERSION; VALKEYADDON_ENOMEM
+ */
+VALKEYADDON_API int valkeyaddon_transport_kubernetes_new(valkeyaddon_transport **out, valkeyaddon_ctx *ctx,
+                                                         const valkeyaddon_kubernetes_options *options);
+
+/**
+ * The namespace a Kubernetes transport's configuration selects (the kubeconfig
+ * context's namespace, the service account's, else "default").
+ *
+ * @param transport a transport from valkeyaddon_transport_kubernetes_new()
+ * @return a string owned by the transport, or NULL for any other transport
+ */
+VALKEYADDON_API const char *valkeyaddon_transport_kubernetes_namespace(const valkeyaddon_transport *transport);
+
+VALKEYADDON_END_DECL
+
+#endif /* VALKEYADDON_TRANSPORTS_H */

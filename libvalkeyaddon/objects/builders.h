@@ -1,0 +1,69 @@
+/*
+ * The object builder's files, to one another. objects.h is the interface the
+ * rest of the library uses; this header is what build.c assembles it from.
+ * docs/objects.md describes every object field by field.
+ */
+#ifndef VALKEYADDON_OBJECTS_BUILDERS_H
+#define VALKEYADDON_OBJECTS_BUILDERS_H
+
+#include <stddef.h>
+
+#include "valkeyaddon/context.h"
+#include "objects/json.h"
+#include "objects/objects.h"
+
+#define VALKEYADDON__VALKEY_PORT 6379
+#define VALKEYADDON__METRICS_PORT 9121
+
+/* labels.c: labels, selectors and the frame every object shares. */
+
+/* The pod selector, as a JSON map: app.kubernetes.io/name and app.kubernetes.io/instance. Never changes. */
+void valkeyaddon__gen_selector(struct valkeyaddon__jw *j, const struct valkeyaddon__addon *addon);
+/* The labels every object carries, as a JSON map, plus extra_key: extra_value when extra_key is not NULL. */
+void valkeyaddon__gen_labels(struct valkeyaddon__jw *j, const struct valkeyaddon__addon *addon,
+                             const char *extra_key, const char *extra_value);
+/* Begin a document: `{"apiVersion":..,"kind":..,"metadata":{"name","namespace","labels"}`, root map left open. */
+void valkeyaddon__object_begin(struct valkeyaddon__jw *j, const valkeyaddon_resource *resource,
+                               const struct valkeyaddon__addon *addon, const char *name, const char *extra_key,
+                               const char *extra_value);
+/*
+ * Close the root map and hand the JSON to out (resource, name, json, json_len).
+ * On failure out is zeroed and the error recorded on ctx.
+ */
+int valkeyaddon__object_end(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx, struct valkeyaddon__jw *j,
+                            const valkeyaddon_resource *resource, const char *name);
+
+/* build.c: argument checks shared by the three entry points. Never echo the password. */
+int valkeyaddon__check_addon(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *addon);
+int valkeyaddon__check_password(valkeyaddon_ctx *ctx, const char *password);
+
+/* services.c */
+int valkeyaddon__build_headless_service(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
+                                        const struct valkeyaddon__addon *addon);
+int valkeyaddon__build_service(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
+                               const struct valkeyaddon__addon *addon);
+
+/* start_script.c */
+
+/* The container's start script for the addon's plan; *out is valkeyaddon__malloc'd. 0 or VALKEYADDON_ENOMEM. */
+int valkeyaddon__start_script(char **out, size_t *out_len, const struct valkeyaddon__addon *addon);
+/* Probe scripts, run with /bin/sh -c in the valkey container. */
+extern const char valkeyaddon__readiness_check[];
+extern const char valkeyaddon__liveness_check[];
+
+/* statefulset.c */
+int valkeyaddon__build_statefulset(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
+                                   const struct valkeyaddon__addon *addon);
+
+/* extras.c: which optional objects the options and the plan ask for, and the objects. */
+int valkeyaddon__wants_pdb(const struct valkeyaddon__addon *addon);
+int valkeyaddon__wants_network_policy(const struct valkeyaddon__addon *addon);
+int valkeyaddon__wants_service_monitor(const struct valkeyaddon__addon *addon);
+int valkeyaddon__build_pdb(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
+                           const struct valkeyaddon__addon *addon);
+int valkeyaddon__build_network_policy(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
+                                      const struct valkeyaddon__addon *addon);
+int valkeyaddon__build_service_monitor(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
+                                       const struct valkeyaddon__addon *addon);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * The two Secrets: `{name}-auth` (the one place the password lives) and the
+ * app-side `app-{app_id}-redis-url`.
+ *
+ * Values go under `data`, base64-encoded here, never under `stringData`: the
+ * API server folds stringData into data, so a key dropped from a later apply's
+ * stringData is not owned by our field manager under data and lingers there.
+ * Every temporary copy of the password (URI, base64) is wiped before it is freed.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "valkeyaddon/errors.h"
+#include "alloc.h"
+#include "ctx.h"
+#include "objects/builders.h"
+#include "util/base64.h"
+
+static void gen_data(struct valkeyaddon__jw *j, const char *key, const char *value, size_t len)
+{
+    char *encoded = NULL;
+    size_t encoded_len = 0;
+
+    if (valkeyaddon__base64_encode(&encoded, &encoded_len, (const unsigned char *)value, len) < 0) {
+        j->oom = 1;
+        return;
+    }
+    valkeyaddon__jw_key(j, key);
+    valkeyaddon__jw_stringn(j, encoded, encoded_len);
+    OPENSSL_cleanse(encoded, encoded_len);
+    valkeyaddon__free(encoded);
+}
+
+static void wipe_free(char *s)
+{
+    if (s) {
+        OPENSSL_cleanse(s, strlen(s));
+        valkeyaddon__free(s);
+    }
+}
+
+int valkeyaddon__build_auth_secret(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
+                                   const struct valkeyaddon__addon *addon, const char *password)
+{
+    struct valkeyaddon__jw j;
+    char *uri, *host;
+    int error;
+
+    if (!out)
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "out: must not be NULL");
+    memset(out, 0, sizeof(*out));
+    if ((error = valkeyaddon__check_addon(ctx, addon)) < 0 || (error = valkeyaddon__check_password(ctx, password)) < 0)
+        return error;
+    uri = valkeyaddon__redis_uri(addon, password);
+    host = valkeyaddon__service_host(addon);
+    if (!uri || !host) {
+        wipe_free(uri);
+        valkeyaddon__free(host);
+        return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory building Secret %s", addon->auth_secret);
+    }
+
+    valkeyaddon__object_begin(&j, &valkeyaddon__secret_resource, addon, addon->auth_secret, NULL, NULL);
+    valkeyaddon__jw_kv_string(&j, "type", "Opaque");
+    valkeyaddon__jw_key_map(&j, "data");
+    gen_data(&j, "uri", uri, strlen(uri));
+    gen_data(&j, "host", host, strlen(host));
+    gen_data(&j, "port", "6379", 4);
+    gen_data(&j, "password", password, strlen(password));
+    valkeyaddon__jw_map_close(&j);
+    error = valkeyaddon__object_end(out, ctx, &j, &valkeyaddon__secret_resource, addon->auth_secret);
+
+    wipe_free(uri);
+    valkeyaddon__free(host);
+    return error;
+}
+
+int valkeyaddon__build_redis_url_secret(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
+                                        const struct valkeyaddon__addon *addon, const char *uri, size_t uri_len)
+{
+    struct valkeyaddon__jw j;
+    int error;
+
+    if (!out)
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "out: must not be NULL");
+    memset(out, 0, sizeof(*out));
+    if ((error = valkeyaddon__check_addon(ctx, addon)) < 0)
+        return error;
+    if (!uri || uri_len == 0)
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "uri: must be a non-empty byte string");
+
+    valkeyaddon__object_begin(&j, &valkeyaddon__secret_resource, addon, addon->redis_url_secret, NULL, NULL);
+    valkeyaddon__jw_kv_string(&j, "type", "Opaque");
+    valkeyaddon__jw_key_map(&j, "data");
+    /* The stored URI's bytes exactly, whatever they are: base64 carries any byte. */
+    gen_data(&j, "REDIS_URL", uri, uri_len);
+    valkeyaddon__jw_map_close(&j);
+    return valkeyaddon__object_end(out, ctx, &j, &valkeyaddon__secret_resource, addon->redis_url_secret);
+}

@@ -1,0 +1,59 @@
+/* The Kubernetes transport's private state, shared by its files. */
+#ifndef VALKEYADDON_KUBE_KUBE_H
+#define VALKEYADDON_KUBE_KUBE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "valkeyaddon/transports.h"
+#include "buffer_internal.h"
+#include "transport/kubernetes/kubeconfig.h"
+
+#define VALKEYADDON__KUBE_MAGIC 0x6b756265u /* "kube" */
+
+struct kube_transport {
+    valkeyaddon_transport base; /* first: the vtable pointer is the object pointer */
+    uint32_t magic;
+    struct valkeyaddon__kube_config config;
+    CURL *curl;                 /* one handle: its connection is reused across calls */
+    char *token;                /* current bearer token, or NULL (wiped on change) */
+    time_t token_read_at;       /* when token_file was last read */
+    struct valkeyaddon__kube_credential exec_credential; /* from the exec plugin, if any */
+    long connect_timeout_ms, request_timeout_ms, retry_deadline_ms;
+    uint64_t jitter_state;
+};
+
+struct kube_response {
+    long status;                /* HTTP status, 0 when no response */
+    long retry_after_s;         /* Retry-After, -1 when absent */
+    valkeyaddon_buffer body;
+};
+
+/* Monotonic milliseconds. */
+long long valkeyaddon__kube_now_ms(void);
+
+/*
+ * One API request with retries (429, 5xx and connection failures, bounded by
+ * the retry deadline; connection failures after sending only when idempotent).
+ * Returns 0 with resp filled (any HTTP status), or a negative code for a
+ * transport failure (message on ctx). `what` names the operation for messages.
+ */
+int valkeyaddon__kube_request(struct kube_transport *t, valkeyaddon_ctx *ctx, const char *method, const char *url,
+                              const char *content_type, const char *body, size_t len, int idempotent,
+                              const char *what, struct kube_response *resp);
+
+/* The URL of a resource collection or object, with an optional query ("" for none); NULL on ENOMEM. */
+char *valkeyaddon__kube_url(struct kube_transport *t, const valkeyaddon_resource *r, const char *ns,
+                            const char *name, const char *query);
+
+int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, const valkeyaddon_resource *r,
+                            const char *ns, const char *name, const char *resource_version, long timeout_ms,
+                            valkeyaddon_watch_cb callback, void *payload);
+
+/* Set the handle's TLS and auth options for the next request; refreshes rotating credentials. */
+int valkeyaddon__kube_prepare_auth(struct kube_transport *t, valkeyaddon_ctx *ctx, struct curl_slist **headers,
+                                   int force_refresh);
+
+#endif

@@ -1,0 +1,18 @@
+/* Small helpers over yajl's tree: serialise a node, read typed fields. */
+#ifndef VALKEYADDON_UTIL_JSON_TREE_H
+#define VALKEYADDON_UTIL_JSON_TREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yajl/yajl_tree.h>
+
+/* Compact JSON text of a node; *out is valkeyaddon__malloc'd. 0 or VALKEYADDON_ENOMEM. */
+int valkeyaddon__json_tree_to_text(char **out, size_t *len, yajl_val node);
+
+/* The string at a path (NULL-terminated keys), or NULL. */
+const char *valkeyaddon__json_string(yajl_val root, const char *a, const char *b, const char *c);
+/* The integer at a path, or fallback when absent or not an integer. */
+int64_t valkeyaddon__json_int(yajl_val root, int64_t fallback, const char *a, const char *b, const char *c);
+
+#endif

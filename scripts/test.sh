@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Set up, build and pass every test: the README's test command, and what CI runs.
+#   1. install the Debian packages (scripts/setup-debian.sh)
+#   2. build with warnings as errors and run `make check`
+#   3. rebuild with AddressSanitizer + UndefinedBehaviorSanitizer and run it again
+#   4. `make distcheck` (the release tarball builds and passes its tests)
+set -euo pipefail
+src="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$src"
+bash scripts/setup-debian.sh
+
+# CI has every checker installed: a missing one is a failure, not a skip.
+export VALKEYADDON_REQUIRE_ABI_CHECK=1 VALKEYADDON_REQUIRE_SCHEMA=1
+export VALKEYADDON_SCHEMA_DIR="$src/tests/objects/schema"
+jobs="$(nproc)"
+total_pass=0
+total_fail=0
+
+summarise() { # DIR LABEL
+    local log="$1/test-suite.log" pass fail
+    pass=$(sed -n 's/^# PASS: *//p' "$log" | head -n 1)
+    fail=$(( $(sed -n 's/^# FAIL: *//p' "$log" | head -n 1) + $(sed -n 's/^# ERROR: *//p' "$log" | head -n 1) ))
+    echo "$2: $(sed -n 's/^# TOTAL: *//p' "$log" | head -n 1) tests, ${pass} passed, ${fail} failed," \
+         "$(sed -n 's/^# SKIP: *//p' "$log" | head -n 1) skipped"
+    total_pass=$((total_pass + pass))
+    total_fail=$((total_fail + fail))
+}
+
+run_check() { # DIR LABEL
+    local status=0
+    (cd "$1" && make -j"$jobs" check > check.out 2>&1) || status=$?
+    grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):' "$1/check.out" || true
+    summarise "$1" "$2"
+    if [ "$status" -ne 0 ]; then
+        for log in $(grep -lE '^(FAIL|ERROR)' "$1"/tests/*/*.trs "$1"/tests/*.trs 2>/dev/null); do
+            echo "----- ${log%.trs}.log"
+            tail -n 60 "${log%.trs}.log"
+        done
+        return "$status"
+    fi
+}
+
+echo "== build and test"
+BUILD_DIR="$src/_build" bash scripts/build.sh
+run_check "$src/_build" "tests"
+
+echo "== sanitizers (address, undefined)"
+san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+BUILD_DIR="$src/_build-asan" bash scripts/build.sh CFLAGS="-g -O1 $san" LDFLAGS="$san"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_check "$src/_build-asan" "sanitizer tests"
+
+echo "== distcheck"
+(cd "$src/_build" && make -j"$jobs" distcheck > distcheck.out 2>&1) || { tail -n 80 "$src/_build/distcheck.out"; exit 1; }
+grep -E '^=+$|archives ready|libvalkeyaddon-.*\.tar\.gz' "$src/_build/distcheck.out" | tail -n 3
+
+echo "all: ${total_pass} passed, ${total_fail} failed"
+[ "$total_fail" -eq 0 ]

@@ -1,0 +1,937 @@
+#!/usr/bin/env python3
+"""Self-tests for kube_api_server.py: real HTTP/1.1 over TLS against a spawned server.
+
+Run: python3 tests/support/test_kube_api_server.py
+Writes only under a temporary directory and always stops the servers it started.
+"""
+
+import http.client
+import json
+import os
+import select
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(HERE, "kube_api_server.py")
+TMP = None
+SERVERS = []
+
+STS_PATH = "/apis/apps/v1/namespaces/{ns}/statefulsets"
+APPLY = "application/apply-patch+yaml"
+MERGE = "application/merge-patch+json"
+
+
+class ServerProcess:
+    """One kube_api_server.py child process, started and stopped by the tests."""
+
+    def __init__(self, name, *args):
+        self.dir = os.path.join(TMP, name)
+        os.makedirs(self.dir)
+        self.proc = subprocess.Popen([sys.executable, SERVER, "--state-dir", self.dir, *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        SERVERS.append(self)
+        deadline = time.monotonic() + 30
+        line = b""
+        while time.monotonic() < deadline and not line.endswith(b"\n"):
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                line += chunk
+        if not line.startswith(b"READY https://127.0.0.1:"):
+            self.stop()
+            raise RuntimeError(f"server did not start: {line!r} {self.proc.stderr.read()!r}")
+        with open(os.path.join(self.dir, "server.json"), encoding="utf-8") as f:
+            self.info = json.load(f)
+        assert line.decode().split()[1] == self.info["url"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            stream.close()
+        return self.proc.returncode
+
+    def context(self, ca=None, cert=None, key=None):
+        ctx = ssl.create_default_context(cafile=ca or self.info["ca"])
+        if cert:
+            ctx.load_cert_chain(cert, key)
+        return ctx
+
+    def client(self, token="default", **kw):
+        return Client(self, self.info["token"] if token == "default" else token, **kw)
+
+
+class Client:
+    """A keep-alive HTTPS client speaking JSON."""
+
+    def __init__(self, server, token, cert=None, key=None, ca=None):
+        self.server, self.token = server, token
+        self.ctx = server.context(ca, cert, key)
+        self.conn = None
+
+    def connect(self):
+        self.conn = http.client.HTTPSConnection("127.0.0.1", self.server.info["port"],
+                                                context=self.ctx, timeout=15)
+        return self.conn
+
+    def request(self, method, path, body=None, ctype="application/json", headers=None):
+        hdrs = dict(headers or {})
+        if self.token:
+            hdrs["Authorization"] = "Bearer " + self.token
+        data = None
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+            hdrs["Content-Type"] = ctype
+        if self.conn is None:
+            self.connect()
+        try:
+            self.conn.request(method, path, body=data, headers=hdrs)
+            resp = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionError, ssl.SSLError):
+            self.conn.close()
+            self.conn = None
+            raise
+        raw = resp.read()
+        parsed = json.loads(raw) if resp.getheader("Content-Type", "").startswith("application/json") else raw
+        return resp.status, resp, parsed
+
+    def close(self):
+        if self.conn:
+            self.conn.close()
+
+
+def sts(name, replicas=1, labels=None, extra_spec=None, image="redis:7"):
+    spec = {"replicas": replicas, "serviceName": name,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                         "spec": {"containers": [{"name": "redis", "image": image}]}}}
+    spec.update(extra_spec or {})
+    meta = {"name": name}
+    if labels:
+        meta["labels"] = labels
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta, "spec": spec}
+
+
+def secret(name, data=None, labels=None):
+    meta = {"name": name}
+    if labels:
+        meta["labels"] = labels
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "data": data or {"k": "dmFsdWU="}}
+
+
+def write_file(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def setUpModule():
+    global TMP, MAIN
+    TMP = tempfile.mkdtemp(prefix="kube-api-test-")
+    token_file = os.path.join(TMP, "tokens")
+    with open(token_file, "w", encoding="utf-8") as f:
+        f.write("rotating-token-1,rotator\n")
+    MAIN = ServerProcess("main", "--history", "50", "--bookmark-interval", "0.3",
+                         "--token-file", token_file)
+    MAIN.token_file = token_file
+
+
+def tearDownModule():
+    codes = [s.stop() for s in SERVERS]
+    shutil.rmtree(TMP, ignore_errors=True)
+    if any(c != 0 for c in codes):
+        raise RuntimeError(f"a server did not exit cleanly on SIGTERM: {codes}")
+
+
+class Base(unittest.TestCase):
+    ns = "default"
+
+    def setUp(self):
+        self.c = MAIN.client()
+        self.addCleanup(self.c.close)
+
+    def client(self, server=None, **kw):
+        c = (server or MAIN).client(**kw)
+        self.addCleanup(c.close)
+        return c
+
+    def req(self, *a, **kw):
+        return self.c.request(*a, **kw)
+
+    def apply(self, obj, manager="mgr", force=None, ns=None, status=None, dry=False):
+        path = STS_PATH.format(ns=ns or self.ns) + "/" + obj["metadata"]["name"]
+        path += f"?fieldManager={manager}"
+        if force is not None:
+            path += "&force=" + ("true" if force else "false")
+        if dry:
+            path += "&dryRun=All"
+        code, _, body = self.req("PATCH", path, obj, APPLY)
+        if status is not None:
+            self.assertEqual(code, status, body)
+        return code, body
+
+    def control(self, method, path, body=None):
+        code, _, out = self.req(method, "/_test/" + path, body)
+        self.assertLess(code, 300, out)
+        return out
+
+
+class TestAuth(Base):
+    def test_no_credentials_is_401_status(self):
+        code, resp, body = self.client(token=None).request("GET", "/api/v1/namespaces/default/secrets")
+        self.assertEqual(code, 401)
+        self.assertEqual(body, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                "status": "Failure", "message": "Unauthorized",
+                                "reason": "Unauthorized", "code": 401})
+        self.assertIn("Audit-Id", resp.headers)
+
+    def test_bad_token_is_401(self):
+        code, _, body = self.client(token="nope").request("GET", "/api/v1/namespaces/default/secrets")
+        self.assertEqual((code, body["reason"]), (401, "Unauthorized"))
+
+    def test_token_ok(self):
+        code, _, body = self.req("GET", "/api/v1/namespaces/default/secrets")
+        self.assertEqual(code, 200)
+        self.assertEqual(body["kind"], "SecretList")
+
+    def test_client_certificate_ok(self):
+        c = self.client(token=None, cert=MAIN.info["client_cert"], key=MAIN.info["client_key"])
+        self.req("DELETE", "/_test/requests")
+        code, _, _ = c.request("GET", "/api/v1/namespaces/default/configmaps")
+        self.assertEqual(code, 200)
+        log = self.control("GET", "requests")["items"]
+        self.assertEqual(log[-1]["user"], "test-admin")
+
+    def test_expired_client_certificate_fails_handshake(self):
+        c = self.client(token=None, cert=MAIN.info["client_expired_cert"],
+                        key=MAIN.info["client_expired_key"])
+        with self.assertRaises((ssl.SSLError, ConnectionError)):
+            c.request("GET", "/api/v1/namespaces/default/configmaps")
+
+    def test_untrusted_server_ca_fails_verification(self):
+        c = self.client(ca=MAIN.info["other_ca"])
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            c.request("GET", "/version")
+
+    def test_forbidden_token_403(self):
+        c = self.client(token="forbidden-token")
+        code, _, body = c.request("GET", "/api/v1/namespaces/ns/secrets/x")
+        self.assertEqual(code, 403)
+        self.assertEqual(body, {
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": 'secrets "x" is forbidden: User "test-forbidden" cannot get resource '
+                       '"secrets" in API group "" in the namespace "ns"',
+            "reason": "Forbidden", "details": {"name": "x", "kind": "secrets"}, "code": 403})
+        code, _, body = c.request("PATCH", "/apis/apps/v1/namespaces/ns/statefulsets/s/status",
+                                  {}, MERGE)
+        self.assertEqual(body["message"], 'statefulsets.apps "s" is forbidden: User "test-forbidden" '
+                         'cannot patch resource "statefulsets/status" in API group "apps" in the '
+                         'namespace "ns"')
+        code, _, body = c.request("GET", "/apis/apps/v1/namespaces/ns/statefulsets?watch=1")
+        self.assertEqual(code, 403)
+        self.assertIn("cannot watch resource", body["message"])
+        self.assertEqual(c.request("GET", "/version")[0], 200)
+
+    def test_token_file_rotation(self):
+        c1 = self.client(token="rotating-token-1")
+        self.assertEqual(c1.request("GET", "/api/v1/namespaces/default/secrets")[0], 200)
+        with open(MAIN.token_file, "w", encoding="utf-8") as f:
+            f.write("rotating-token-2\n")
+        self.addCleanup(write_file, MAIN.token_file, "rotating-token-1,rotator\n")
+        self.assertEqual(c1.request("GET", "/api/v1/namespaces/default/secrets")[0], 401)
+        c2 = self.client(token="rotating-token-2")
+        self.assertEqual(c2.request("GET", "/api/v1/namespaces/default/secrets")[0], 200)
+
+    def test_health_needs_no_auth(self):
+        c = self.client(token=None)
+        code, _, body = c.request("GET", "/healthz")
+        self.assertEqual((code, body), (200, b"ok"))
+
+
+class TestWrongCA(unittest.TestCase):
+    def test_wrong_ca_mode(self):
+        srv = ServerProcess("wrongca", "--wrong-ca")
+        try:
+            with self.assertRaises(ssl.SSLCertVerificationError):
+                srv.client().request("GET", "/version")
+            c = srv.client(ca=srv.info["other_ca"])
+            self.addCleanup(c.close)
+            code, _, body = c.request("GET", "/version")
+            self.assertEqual((code, body["major"]), (200, "1"))
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+
+class TestCrud(Base):
+    ns = "crud"
+
+    def test_create_get_list(self):
+        path = f"/api/v1/namespaces/{self.ns}/secrets"
+        code, resp, body = self.req("POST", path, secret("s1", labels={"app": "a", "tier": "x"}))
+        self.assertEqual(code, 201, body)
+        self.assertEqual(resp.getheader("Content-Type"), "application/json")
+        self.assertEqual((body["kind"], body["apiVersion"], body["type"]), ("Secret", "v1", "Opaque"))
+        meta = body["metadata"]
+        for k in ("uid", "resourceVersion", "creationTimestamp", "managedFields"):
+            self.assertIn(k, meta)
+        self.assertEqual(meta["namespace"], self.ns)
+        self.assertNotIn("generation", meta)
+        mf = meta["managedFields"][0]
+        self.assertEqual((mf["operation"], mf["fieldsType"], mf["apiVersion"]), ("Update", "FieldsV1", "v1"))
+        self.assertEqual(mf["fieldsV1"]["f:data"], {"f:k": {}})
+        self.req("POST", path, secret("s2", labels={"app": "b"}))
+        code, _, got = self.req("GET", path + "/s1")
+        self.assertEqual((code, got), (200, body))
+        code, _, lst = self.req("GET", path + "?labelSelector=app%3Da,tier%3Dx")
+        self.assertEqual([i["metadata"]["name"] for i in lst["items"]], ["s1"])
+        self.assertEqual((lst["kind"], lst["apiVersion"]), ("SecretList", "v1"))
+        self.assertNotIn("kind", lst["items"][0])  # typed lists carry no per-item kind
+        self.assertGreaterEqual(int(lst["metadata"]["resourceVersion"]), int(meta["resourceVersion"]))
+        code, _, lst = self.req("GET", path + "?fieldSelector=metadata.name%3Ds2")
+        self.assertEqual([i["metadata"]["name"] for i in lst["items"]], ["s2"])
+        code, _, lst = self.req("GET", path + "?limit=1")
+        self.assertEqual(len(lst["items"]), 1)
+        self.assertIn("continue", lst["metadata"])
+        code, _, lst2 = self.req("GET", path + "?limit=1&continue=" + lst["metadata"]["continue"])
+        self.assertEqual(lst2["items"][0]["metadata"]["name"], "s2")
+
+    def test_not_found_body(self):
+        code, _, body = self.req("GET", f"/apis/apps/v1/namespaces/{self.ns}/statefulsets/nope")
+        self.assertEqual(code, 404)
+        self.assertEqual(body, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                "status": "Failure", "message": 'statefulsets.apps "nope" not found',
+                                "reason": "NotFound",
+                                "details": {"name": "nope", "group": "apps", "kind": "statefulsets"},
+                                "code": 404})
+
+    def test_unknown_resource(self):
+        code, _, body = self.req("GET", f"/api/v1/namespaces/{self.ns}/widgets")
+        self.assertEqual(code, 404)
+        self.assertEqual(body["message"], "the server could not find the requested resource")
+        self.assertEqual(body["reason"], "NotFound")
+
+    def test_already_exists_body(self):
+        path = f"/api/v1/namespaces/{self.ns}/configmaps"
+        cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dup"}, "data": {"a": "b"}}
+        self.assertEqual(self.req("POST", path, cm)[0], 201)
+        code, _, body = self.req("POST", path, cm)
+        self.assertEqual(code, 409)
+        self.assertEqual(body, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                "status": "Failure", "message": 'configmaps "dup" already exists',
+                                "reason": "AlreadyExists",
+                                "details": {"name": "dup", "kind": "configmaps"}, "code": 409})
+
+    def test_generate_name_and_dry_run(self):
+        path = f"/api/v1/namespaces/{self.ns}/configmaps"
+        code, _, body = self.req("POST", path, {"metadata": {"generateName": "gen-"}})
+        self.assertEqual(code, 201)
+        self.assertRegex(body["metadata"]["name"], r"^gen-[a-z0-9]{5}$")
+        code, _, body = self.req("POST", path + "?dryRun=All", {"metadata": {"name": "dry"}})
+        self.assertEqual(code, 201)
+        self.assertEqual(self.req("GET", path + "/dry")[0], 404)
+
+    def test_delete_bodies(self):
+        base = STS_PATH.format(ns=self.ns)
+        self.apply(sts("del"), ns=self.ns, status=201)
+        uid = self.req("GET", base + "/del")[2]["metadata"]["uid"]
+        code, _, body = self.req("DELETE", base + "/del")
+        self.assertEqual(code, 200)
+        self.assertEqual(body, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                "status": "Success",
+                                "details": {"name": "del", "group": "apps", "kind": "statefulsets",
+                                            "uid": uid}})
+        self.assertEqual(self.req("DELETE", base + "/del")[0], 404)
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc"},
+               "spec": {"clusterIP": "None", "selector": {"app": "x"}, "ports": [{"port": 6379}]}}
+        spath = f"/api/v1/namespaces/{self.ns}/services"
+        self.assertEqual(self.req("POST", spath, svc)[0], 201)
+        code, _, body = self.req("DELETE", spath + "/svc")
+        self.assertEqual((code, body["kind"]), (200, "Service"))
+
+    def test_finalizers_and_propagation(self):
+        pvcs = f"/api/v1/namespaces/{self.ns}/persistentvolumeclaims"
+        pvc = {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
+                                                       "resources": {"requests": {"storage": "1Gi"}}}}
+        code, _, body = self.req("POST", pvcs, pvc)
+        self.assertEqual(code, 201, body)
+        self.assertEqual(body["metadata"]["finalizers"], ["kubernetes.io/pvc-protection"])
+        self.assertEqual(body["status"], {"phase": "Pending"})
+        code, _, body = self.req("DELETE", pvcs + "/data")
+        self.assertEqual((code, body["kind"]), (200, "PersistentVolumeClaim"))
+        self.assertIn("deletionTimestamp", body["metadata"])
+        self.assertEqual(self.req("GET", pvcs + "/data")[0], 404)
+        base = STS_PATH.format(ns=self.ns)
+        self.apply(sts("fg"), ns=self.ns, status=201)
+        code, _, body = self.req("DELETE", base + "/fg", {"propagationPolicy": "Foreground"})
+        self.assertEqual((code, body["metadata"]["finalizers"]), (200, ["foregroundDeletion"]))
+        self.assertEqual(self.req("GET", base + "/fg")[0], 404)
+        cms = f"/api/v1/namespaces/{self.ns}/configmaps"
+        self.req("POST", cms, {"metadata": {"name": "held", "finalizers": ["example.com/hold"]}})
+        code, _, body = self.req("DELETE", cms + "/held")
+        self.assertEqual((code, body["metadata"]["finalizers"]), (200, ["example.com/hold"]))
+        self.assertEqual(self.req("GET", cms + "/held")[0], 200)
+        self.req("PATCH", cms + "/held", {"metadata": {"finalizers": None}}, MERGE)
+        self.assertEqual(self.req("GET", cms + "/held")[0], 404)
+
+    def test_secret_bad_base64_is_400(self):
+        code, _, body = self.req("POST", f"/api/v1/namespaces/{self.ns}/secrets",
+                                 secret("b64", {"DB_Host": "sql01"}))
+        self.assertEqual(code, 400)
+        self.assertEqual(body["message"], 'Secret in version "v1" cannot be handled as a Secret: '
+                                          'illegal base64 data at input byte 4')
+        self.assertEqual(body["reason"], "BadRequest")
+
+    def test_string_data_folds_into_data(self):
+        obj = {"metadata": {"name": "sd"}, "stringData": {"pw": "hunter2"}}
+        code, _, body = self.req("POST", f"/api/v1/namespaces/{self.ns}/secrets", obj)
+        self.assertEqual(code, 201)
+        self.assertEqual(body["data"], {"pw": "aHVudGVyMg=="})
+        self.assertNotIn("stringData", body)
+
+    def test_discovery(self):
+        code, _, v = self.req("GET", "/version")
+        self.assertEqual((code, v["gitVersion"]), (200, "v1.30.0"))
+        self.assertEqual(self.req("GET", "/api")[2]["versions"], ["v1"])
+        groups = {g["name"] for g in self.req("GET", "/apis")[2]["groups"]}
+        self.assertLessEqual({"apps", "policy", "networking.k8s.io", "monitoring.coreos.com"}, groups)
+        res = self.req("GET", "/apis/apps/v1")[2]
+        self.assertIn("statefulsets/status", [r["name"] for r in res["resources"]])
+
+
+class TestApply(Base):
+    ns = "apply"
+
+    def test_create_then_noop(self):
+        code, first = self.apply(sts("noop", 3))
+        self.assertEqual(code, 201)
+        self.assertEqual(first["metadata"]["generation"], 1)
+        code, second = self.apply(sts("noop", 3))
+        self.assertEqual(code, 200)
+        self.assertEqual(second["metadata"]["resourceVersion"], first["metadata"]["resourceVersion"])
+        self.assertEqual(second["metadata"]["generation"], 1)
+        self.assertEqual(second, first)
+        mf = first["metadata"]["managedFields"]
+        self.assertEqual([(m["manager"], m["operation"]) for m in mf], [("mgr", "Apply")])
+        self.assertEqual(mf[0]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"],
+                         {'k:{"name":"redis"}': {".": {}, "f:image": {}, "f:name": {}}})
+
+    def test_spec_change_bumps_generation_metadata_change_does_not(self):
+        _, a = self.apply(sts("gen", 1), status=201)
+        _, b = self.apply(sts("gen", 2), status=200)
+        self.assertEqual(b["metadata"]["generation"], 2)
+        self.assertGreater(int(b["metadata"]["resourceVersion"]), int(a["metadata"]["resourceVersion"]))
+        _, c = self.apply(sts("gen", 2, labels={"x": "y"}), status=200)
+        self.assertEqual(c["metadata"]["generation"], 2)
+        self.assertGreater(int(c["metadata"]["resourceVersion"]), int(b["metadata"]["resourceVersion"]))
+
+    def test_conflict_with_update_manager_then_force(self):
+        self.apply(sts("conf", 1), status=201)
+        path = STS_PATH.format(ns=self.ns) + "/conf?fieldManager=other-manager"
+        code, _, _ = self.req("PATCH", path, {"spec": {"replicas": 4}}, MERGE)
+        self.assertEqual(code, 200)
+        code, body = self.apply(sts("conf", 2))
+        self.assertEqual(code, 409)
+        self.assertEqual(body, {
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": 'Apply failed with 1 conflict: conflict with "other-manager" using apps/v1: '
+                       '.spec.replicas',
+            "reason": "Conflict",
+            "details": {"causes": [{"reason": "FieldManagerConflict",
+                                    "message": 'conflict with "other-manager" using apps/v1',
+                                    "field": ".spec.replicas"}]},
+            "code": 409})
+        code, body = self.apply(sts("conf", 2), force=False)
+        self.assertEqual(code, 409)
+        code, body = self.apply(sts("conf", 2), force=True)
+        self.assertEqual(code, 200, body)
+        self.assertEqual(body["spec"]["replicas"], 2)
+        owners = {m["manager"]: m["fieldsV1"] for m in body["metadata"]["managedFields"]}
+        self.assertIn("f:replicas", owners["mgr"]["f:spec"])
+        self.assertNotIn("f:replicas", owners.get("other-manager", {}).get("f:spec", {}))
+
+    def test_conflict_between_appliers_and_same_value_is_shared(self):
+        self.apply(sts("two", 1), manager="a", status=201)
+        code, body = self.apply(sts("two", 5), manager="b")
+        self.assertEqual(code, 409)
+        self.assertEqual(body["message"], 'Apply failed with 1 conflict: conflict with "a": .spec.replicas')
+        code, body = self.apply(sts("two", 1), manager="b")
+        self.assertEqual(code, 200, body)
+        managers = sorted(m["manager"] for m in body["metadata"]["managedFields"])
+        self.assertEqual(managers, ["a", "b"])
+
+    def test_several_conflicts(self):
+        self.apply(sts("many", 1, labels={"team": "a"}), manager="first", status=201)
+        path = STS_PATH.format(ns=self.ns) + "/many?fieldManager=second"
+        self.req("PATCH", path, {"spec": {"replicas": 2}}, MERGE)
+        code, body = self.apply(sts("many", 3, labels={"team": "b"}), manager="third")
+        self.assertEqual(code, 409)
+        self.assertEqual(body["message"], 'Apply failed with 2 conflicts: conflicts with "first":\n'
+                                          '- .metadata.labels.team\n'
+                                          'conflicts with "second" using apps/v1:\n- .spec.replicas')
+        self.assertEqual([c["field"] for c in body["details"]["causes"]],
+                         [".metadata.labels.team", ".spec.replicas"])
+
+    def test_omitted_fields_are_removed_unless_owned_elsewhere(self):
+        self.apply(sts("omit", labels={"a": "1", "b": "2"}), status=201)
+        path = STS_PATH.format(ns=self.ns) + "/omit?fieldManager=editor"
+        self.req("PATCH", path, {"metadata": {"labels": {"c": "3"}}}, MERGE)
+        _, body = self.apply(sts("omit", labels={"a": "1"}), status=200)
+        self.assertEqual(body["metadata"]["labels"], {"a": "1", "c": "3"})
+        extra = sts("omit", labels={"a": "1"})
+        extra["spec"]["template"]["spec"]["containers"].append({"name": "side", "image": "busybox"})
+        _, body = self.apply(extra, status=200)
+        self.assertEqual(len(body["spec"]["template"]["spec"]["containers"]), 2)
+        _, body = self.apply(sts("omit", labels={"a": "1"}), status=200)
+        self.assertEqual([c["name"] for c in body["spec"]["template"]["spec"]["containers"]], ["redis"])
+
+    def test_apply_requires_field_manager(self):
+        code, _, body = self.req("PATCH", STS_PATH.format(ns=self.ns) + "/x", sts("x"), APPLY)
+        self.assertEqual(code, 422)
+        self.assertEqual(body["message"], 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: '
+                                          'Required value: is required for apply patch')
+        self.assertEqual(body["details"]["causes"], [{"reason": "FieldValueRequired",
+                                                      "message": "Required value: is required for apply patch",
+                                                      "field": "fieldManager"}])
+
+    def test_apply_non_json_yaml_is_400(self):
+        code, _, body = self.req("PATCH", STS_PATH.format(ns=self.ns) + "/x?fieldManager=m",
+                                 "apiVersion: apps/v1\nkind: StatefulSet\n", APPLY)
+        self.assertEqual((code, body["reason"]), (400, "BadRequest"))
+
+    def test_apply_dry_run_stores_nothing(self):
+        code, body = self.apply(sts("dry"), dry=True)
+        self.assertEqual(code, 201)
+        self.assertEqual(self.req("GET", STS_PATH.format(ns=self.ns) + "/dry")[0], 404)
+
+    def test_main_resource_ignores_status(self):
+        obj = sts("ign")
+        obj["status"] = {"replicas": 9, "readyReplicas": 9}
+        _, body = self.apply(obj, status=201)
+        self.assertEqual(body["status"], {"replicas": 0, "availableReplicas": 0})
+
+
+class TestUpdateAndPatch(Base):
+    ns = "update"
+
+    def test_merge_patch(self):
+        self.apply(sts("mp", 1, labels={"keep": "1", "drop": "1"}), status=201)
+        path = STS_PATH.format(ns=self.ns) + "/mp"
+        code, _, body = self.req("PATCH", path, {"metadata": {"labels": {"drop": None}},
+                                                 "spec": {"replicas": 3}}, MERGE)
+        self.assertEqual(code, 200, body)
+        self.assertEqual(body["metadata"]["labels"], {"keep": "1"})
+        self.assertEqual((body["spec"]["replicas"], body["metadata"]["generation"]), (3, 2))
+        rv = body["metadata"]["resourceVersion"]
+        code, _, again = self.req("PATCH", path, {"spec": {"replicas": 3}}, MERGE)
+        self.assertEqual(again["metadata"]["resourceVersion"], rv)
+        code, _, body = self.req("PATCH", path, [{"op": "replace", "path": "/spec/replicas", "value": 4}],
+                                 "application/json-patch+json")
+        self.assertEqual((code, body["spec"]["replicas"]), (200, 4))
+
+    def test_strategic_merge_patch(self):
+        obj = sts("smp")
+        obj["spec"]["template"]["spec"]["containers"].append({"name": "side", "image": "busybox"})
+        self.apply(obj, status=201)
+        path = STS_PATH.format(ns=self.ns) + "/smp"
+        patch = {"spec": {"template": {"spec": {"containers": [
+            {"name": "redis", "image": "redis:7.2"}, {"name": "side", "$patch": "delete"}]}}}}
+        code, _, body = self.req("PATCH", path, patch, "application/strategic-merge-patch+json")
+        self.assertEqual(code, 200, body)
+        self.assertEqual([(c["name"], c["image"]) for c in body["spec"]["template"]["spec"]["containers"]],
+                         [("redis", "redis:7.2")])
+        sm = {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+              "metadata": {"name": "sm"}, "spec": {"endpoints": [{"port": "metrics"}]}}
+        smpath = f"/apis/monitoring.coreos.com/v1/namespaces/{self.ns}/servicemonitors"
+        code, _, created = self.req("POST", smpath, sm)
+        self.assertEqual(code, 201, created)
+        self.assertEqual(list(created), sorted(created))  # unstructured objects serialise sorted
+        code, _, body = self.req("PATCH", smpath + "/sm", {"spec": {}}, "application/strategic-merge-patch+json")
+        self.assertEqual((code, body["reason"]), (415, "UnsupportedMediaType"))
+
+    def test_scale_subresource(self):
+        self.apply(sts("sc", 2), status=201)
+        path = STS_PATH.format(ns=self.ns) + "/sc/scale"
+        code, _, scale = self.req("GET", path)
+        self.assertEqual(code, 200)
+        self.assertEqual((scale["kind"], scale["apiVersion"], scale["spec"], scale["status"]["selector"]),
+                         ("Scale", "autoscaling/v1", {"replicas": 2}, "app=sc"))
+        code, _, scale = self.req("PATCH", path + "?fieldManager=kubectl", {"spec": {"replicas": 4}}, MERGE)
+        self.assertEqual((code, scale["spec"]["replicas"]), (200, 4))
+        code, body = self.apply(sts("sc", 2))
+        self.assertEqual(code, 409)
+        self.assertEqual(body["message"], 'Apply failed with 1 conflict: conflict with "kubectl" with '
+                                          'subresource "scale" using apps/v1: .spec.replicas')
+
+    def test_put_stale_resource_version_conflicts(self):
+        _, obj = self.apply(sts("put", 1), status=201)
+        path = STS_PATH.format(ns=self.ns) + "/put"
+        obj["spec"]["replicas"] = 2
+        code, _, fresh = self.req("PUT", path, obj)
+        self.assertEqual(code, 200, fresh)
+        obj["spec"]["replicas"] = 3  # still carries the old resourceVersion
+        code, _, body = self.req("PUT", path, obj)
+        self.assertEqual(code, 409)
+        self.assertEqual(body, {
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": 'Operation cannot be fulfilled on statefulsets.apps "put": the object has been '
+                       'modified; please apply your changes to the latest version and try again',
+            "reason": "Conflict",
+            "details": {"name": "put", "group": "apps", "kind": "statefulsets"}, "code": 409})
+
+    def test_put_name_and_type_mismatch_are_400(self):
+        _, obj = self.apply(sts("nm"), status=201)
+        path = STS_PATH.format(ns=self.ns)
+        code, _, body = self.req("PUT", path + "/other", obj)
+        self.assertEqual(code, 400)
+        self.assertEqual(body["message"], "the name of the object (nm) does not match the name on the URL (other)")
+        obj["apiVersion"] = "v1"
+        code, _, body = self.req("PUT", path + "/nm", obj)
+        self.assertEqual((code, body["message"]), (400, "the API version in the data (v1) does not "
+                                                        "match the expected API version (apps/v1)"))
+
+
+class TestValidation(Base):
+    ns = "valid"
+
+    def test_bad_name(self):
+        code, _, body = self.req("POST", STS_PATH.format(ns=self.ns), sts("Bad_Name"))
+        self.assertEqual(code, 422)
+        detail = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                  "'-' or '.', and must start and end with an alphanumeric character (e.g. "
+                  "'example.com', regex used for validation is "
+                  "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+        self.assertEqual(body["message"], f'StatefulSet.apps "Bad_Name" is invalid: metadata.name: '
+                                          f'Invalid value: "Bad_Name": {detail}')
+        self.assertEqual(body["reason"], "Invalid")
+        self.assertEqual(body["details"], {"name": "Bad_Name", "group": "apps", "kind": "StatefulSet",
+                                           "causes": [{"reason": "FieldValueInvalid",
+                                                       "message": f'Invalid value: "Bad_Name": {detail}',
+                                                       "field": "metadata.name"}]})
+
+    def test_service_name_is_dns1035(self):
+        svc = {"metadata": {"name": "1svc"}, "spec": {"ports": [{"port": 80}]}}
+        code, _, body = self.req("POST", f"/api/v1/namespaces/{self.ns}/services", svc)
+        self.assertEqual(code, 422)
+        self.assertIn("a DNS-1035 label must consist of", body["message"])
+        self.assertTrue(body["message"].startswith('Service "1svc" is invalid: metadata.name'))
+
+    def test_label_value_and_selector(self):
+        code, _, body = self.req("POST", STS_PATH.format(ns=self.ns), sts("lv", labels={"a": "x" * 64}))
+        self.assertEqual(code, 422)
+        self.assertEqual(body["details"]["causes"][0]["field"], "metadata.labels")
+        self.assertIn("must be no more than 63 characters", body["message"])
+        bad = sts("sel")
+        bad["spec"]["selector"] = {"matchLabels": {"app": "other"}}
+        code, _, body = self.req("POST", STS_PATH.format(ns=self.ns), bad)
+        self.assertEqual(code, 422)
+        self.assertEqual(body["message"], 'StatefulSet.apps "sel" is invalid: spec.template.metadata.labels: '
+                                          'Invalid value: map[string]string{"app":"sel"}: `selector` does '
+                                          'not match template `labels`')
+
+    def test_immutable_statefulset_fields(self):
+        self.apply(sts("imm"), status=201)
+        changed = sts("imm")
+        changed["spec"]["serviceName"] = "elsewhere"
+        code, body = self.apply(changed)
+        self.assertEqual(code, 422)
+        self.assertEqual(body["message"], 'StatefulSet.apps "imm" is invalid: spec: Forbidden: updates to '
+                                          "statefulset spec for fields other than 'replicas', 'ordinals', "
+                                          "'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' "
+                                          "and 'minReadySeconds' are forbidden")
+        self.assertEqual(body["details"]["causes"][0]["reason"], "FieldValueForbidden")
+
+
+class TestStatus(Base):
+    ns = "status"
+
+    def test_status_subresource(self):
+        _, obj = self.apply(sts("st", 3), status=201)
+        path = STS_PATH.format(ns=self.ns) + "/st/status"
+        code, _, body = self.req("PATCH", path, {"status": {"replicas": 3, "readyReplicas": 5}}, MERGE)
+        self.assertEqual(code, 422)
+        self.assertEqual(body["message"], 'StatefulSet.apps "st" is invalid: status.readyReplicas: '
+                                          'Invalid value: 5: cannot be greater than status.replicas')
+        code, _, body = self.req("PATCH", path, {"status": {"replicas": 3, "readyReplicas": 2,
+                                                            "availableReplicas": 2},
+                                                 "spec": {"replicas": 7}}, MERGE)
+        self.assertEqual(code, 200, body)
+        self.assertEqual(body["status"]["readyReplicas"], 2)
+        self.assertEqual(body["spec"]["replicas"], 3)  # spec does not move through /status
+        self.assertEqual(body["metadata"]["generation"], obj["metadata"]["generation"])
+        code, _, got = self.req("GET", path)
+        self.assertEqual((code, got["status"]), (200, body["status"]))
+        got["status"]["readyReplicas"] = -1
+        code, _, bad = self.req("PUT", path, got)
+        self.assertEqual(code, 422)
+        self.assertIn("status.readyReplicas: Invalid value: -1: must be greater than or equal to 0",
+                      bad["message"])
+
+
+class Watch:
+    """Reads a chunked watch stream on its own connection."""
+
+    def __init__(self, server, path):
+        self.conn = http.client.HTTPSConnection("127.0.0.1", server.info["port"],
+                                                context=server.context(), timeout=10)
+        self.conn.request("GET", path, headers={"Authorization": "Bearer " + server.info["token"]})
+        self.resp = self.conn.getresponse()
+        assert self.resp.status == 200, self.resp.read()
+        assert self.resp.getheader("Transfer-Encoding") == "chunked"
+
+    def next(self):
+        line = self.resp.readline()
+        return json.loads(line) if line else None
+
+    def close(self):
+        self.conn.close()
+
+
+def wait_for_watches(client, n, timeout=5, fewer=False):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = client.request("GET", "/_test/state")[2]["active_watches"]
+        if (active <= n) if fewer else (active >= n):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"active watches never reached {n}")
+
+
+class TestWatch(Base):
+    ns = "watch"
+
+    def test_events_after_resource_version(self):
+        base = f"/api/v1/namespaces/{self.ns}/configmaps"
+        self.req("POST", base, {"metadata": {"name": "before"}})
+        rv = self.req("GET", base)[2]["metadata"]["resourceVersion"]
+        w = Watch(MAIN, f"{base}?watch=1&resourceVersion={rv}&timeoutSeconds=5")
+        self.addCleanup(w.close)
+        self.req("POST", base, {"metadata": {"name": "w1", "labels": {"a": "b"}}})
+        self.req("PATCH", base + "/w1", {"data": {"k": "v"}}, MERGE)
+        self.req("DELETE", base + "/w1")
+        events = [w.next() for _ in range(3)]
+        self.assertEqual([e["type"] for e in events], ["ADDED", "MODIFIED", "DELETED"])
+        self.assertEqual(events[0]["object"]["kind"], "ConfigMap")
+        self.assertEqual({e["object"]["metadata"]["name"] for e in events}, {"w1"})
+        rvs = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
+        self.assertEqual(rvs, sorted(rvs))
+
+    def test_initial_added_field_selector_and_timeout(self):
+        base = f"/api/v1/namespaces/{self.ns}/secrets"
+        self.req("POST", base, secret("init-a"))
+        self.req("POST", base, secret("init-b"))
+        w = Watch(MAIN, f"{base}?watch=true&fieldSelector=metadata.name%3Dinit-b&timeoutSeconds=1")
+        self.addCleanup(w.close)
+        ev = w.next()
+        self.assertEqual((ev["type"], ev["object"]["metadata"]["name"]), ("ADDED", "init-b"))
+        started = time.monotonic()
+        self.assertIsNone(w.next())  # stream ends cleanly after timeoutSeconds
+        self.assertLess(time.monotonic() - started, 3)
+
+    def test_bookmarks(self):
+        base = f"/api/v1/namespaces/{self.ns}/pods"
+        rv = self.req("GET", base)[2]["metadata"]["resourceVersion"]
+        w = Watch(MAIN, f"{base}?watch=1&resourceVersion={rv}&allowWatchBookmarks=true&timeoutSeconds=3")
+        self.addCleanup(w.close)
+        ev = w.next()
+        self.assertEqual(ev["type"], "BOOKMARK")
+        self.assertEqual(ev["object"]["kind"], "Pod")
+        self.assertIn("resourceVersion", ev["object"]["metadata"])
+
+    def test_too_old_resource_version_is_410(self):
+        base = f"/api/v1/namespaces/{self.ns}/configmaps"
+        self.req("POST", base, {"metadata": {"name": "old"}})
+        rv = int(self.req("GET", base)[2]["metadata"]["resourceVersion"])
+        state = self.control("POST", "expire-history")
+        w = Watch(MAIN, f"{base}?watch=1&resourceVersion={rv - 1}")
+        self.addCleanup(w.close)
+        ev = w.next()
+        self.assertEqual(ev, {"type": "ERROR", "object": {
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": f"too old resource version: {rv - 1} ({state['history_floor']})",
+            "reason": "Expired", "code": 410}})
+        self.assertIsNone(w.next())
+
+    def test_history_bound_expires_old_versions(self):
+        base = f"/api/v1/namespaces/{self.ns}/configmaps"
+        self.req("POST", base, {"metadata": {"name": "churn"}})
+        rv = int(self.req("GET", base)[2]["metadata"]["resourceVersion"])
+        for i in range(60):  # --history 50
+            self.req("PATCH", base + "/churn", {"data": {"i": str(i)}}, MERGE)
+        w = Watch(MAIN, f"{base}?watch=1&resourceVersion={rv}")
+        self.addCleanup(w.close)
+        ev = w.next()
+        self.assertEqual((ev["type"], ev["object"]["code"]), ("ERROR", 410))
+
+
+class TestFaults(Base):
+    ns = "faults"
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self.c.request, "DELETE", "/_test/faults")
+
+    def test_429_with_retry_after(self):
+        self.control("POST", "faults", {"count": 1, "status": 429, "retry_after": 2, "method": "GET",
+                                        "path_regex": "/configmaps$"})
+        path = f"/api/v1/namespaces/{self.ns}/configmaps"
+        code, resp, body = self.req("GET", path)
+        self.assertEqual(code, 429)
+        self.assertEqual(resp.getheader("Retry-After"), "2")
+        self.assertEqual(body, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                "status": "Failure",
+                                "message": "Too many requests, please try again later.",
+                                "reason": "TooManyRequests", "details": {"retryAfterSeconds": 2},
+                                "code": 429})
+        self.assertEqual(self.req("GET", path)[0], 200)  # count exhausted
+
+    def test_503_and_504_and_500(self):
+        path = f"/api/v1/namespaces/{self.ns}/secrets"
+        for status, reason in ((503, "ServiceUnavailable"), (504, "Timeout"), (500, "InternalError")):
+            self.control("POST", "faults", {"status": status, "path_regex": "/secrets$"})
+            code, _, body = self.req("GET", path)
+            self.assertEqual((code, body["code"], body["reason"]), (status, status, reason))
+
+    def test_drop_connection(self):
+        self.control("POST", "faults", {"drop": True, "count": 1, "path_regex": "/drop-me"})
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError, ssl.SSLError)):
+            self.req("GET", f"/api/v1/namespaces/{self.ns}/configmaps/drop-me")
+        self.assertEqual(self.req("GET", f"/api/v1/namespaces/{self.ns}/configmaps/drop-me")[0], 404)
+        log = self.control("GET", "requests")["items"]
+        dropped = [e for e in log if e["path"].endswith("/drop-me")]
+        self.assertEqual([(e["status"], e["was_fault"]) for e in dropped[-2:]], [(None, True), (404, False)])
+
+    def test_probability_with_seed_is_reproducible(self):
+        def run():
+            self.control("DELETE", "faults")
+            self.control("POST", "faults", {"probability": 0.5, "seed": 42, "status": 503,
+                                            "path_regex": "/prob$"})
+            return [self.req("GET", f"/api/v1/namespaces/{self.ns}/prob")[0] for _ in range(20)]
+        first, second = run(), run()
+        self.assertEqual(first, second)
+        self.assertIn(503, first)
+        self.assertIn(404, first)
+
+    def test_latency(self):
+        self.control("POST", "faults", {"latency_ms": 300, "count": 1, "path_regex": "/slow$"})
+        started = time.monotonic()
+        code, _, _ = self.req("GET", f"/api/v1/namespaces/{self.ns}/configmaps/slow")
+        self.assertEqual(code, 404)
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+
+
+class TestObservability(Base):
+    ns = "obs"
+
+    def test_request_log(self):
+        self.control("DELETE", "requests")
+        self.req("POST", f"/api/v1/namespaces/{self.ns}/secrets?fieldManager=x", secret("logged"))
+        self.req("GET", f"/api/v1/namespaces/{self.ns}/secrets/logged")
+        log = self.control("GET", "requests")["items"]
+        self.assertEqual([(e["method"], e["status"]) for e in log], [("POST", 201), ("GET", 200)])
+        e = log[0]
+        self.assertEqual((e["path"], e["query"], e["content_type"], e["user"], e["was_fault"]),
+                         (f"/api/v1/namespaces/{self.ns}/secrets", "fieldManager=x",
+                          "application/json", "test-admin", False))
+        self.assertIn("time", e)
+        self.assertNotIn("dmFsdWU", json.dumps(log))  # bodies are never logged
+        self.control("DELETE", "requests")
+        self.assertEqual(self.control("GET", "requests")["items"], [])
+
+    def test_objects_dump_reset_and_anonymous(self):
+        srv = ServerProcess("extra", "--anonymous")
+        try:
+            c = srv.client()
+            self.addCleanup(c.close)
+            anon = srv.client(token=None)
+            self.addCleanup(anon.close)
+            code, _, body = anon.request("GET", "/api/v1/namespaces/default/secrets")
+            self.assertEqual((code, body["message"]), (403, 'secrets is forbidden: User "system:anonymous" '
+                             'cannot list resource "secrets" in API group "" in the namespace "default"'))
+            code, _, body = anon.request("GET", "/apis")
+            self.assertEqual((code, body["message"]), (403, 'forbidden: User "system:anonymous" cannot '
+                                                            'get path "/apis"'))
+            self.assertEqual(anon.request("POST", "/_test/reset")[0], 403)
+            self.assertEqual(anon.request("GET", "/version")[0], 200)
+            # A watch whose client goes away is noticed and ended.
+            gone = Watch(srv, "/api/v1/namespaces/a/configmaps?watch=1")
+            wait_for_watches(c, 1)
+            gone.close()
+            wait_for_watches(c, 0, fewer=True)
+            w = Watch(srv, "/api/v1/namespaces/a/configmaps?watch=1")
+            self.addCleanup(w.close)
+            wait_for_watches(c, 1)
+            c.request("POST", "/api/v1/namespaces/a/configmaps", {"metadata": {"name": "x"}})
+            items = c.request("GET", "/_test/objects")[2]["items"]
+            self.assertEqual([(i["kind"], i["metadata"]["name"]) for i in items], [("ConfigMap", "x")])
+            self.assertEqual(w.next()["type"], "ADDED")
+            c.request("POST", "/_test/reset")
+            self.assertEqual(c.request("GET", "/_test/objects")[2]["items"], [])
+            self.assertIsNone(w.next())  # reset ends open watches
+            c.close()
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_keep_alive(self):
+        c = self.client()
+        c.request("GET", "/api/v1/namespaces/default/secrets")
+        sock = c.conn.sock
+        c.request("GET", "/api/v1/namespaces/default/nope")  # an error response keeps the connection too
+        c.request("GET", "/api/v1/namespaces/default/configmaps")
+        self.assertIs(c.conn.sock, sock)
+
+
+class TestAutoReady(unittest.TestCase):
+    def test_auto_ready_and_modes(self):
+        srv = ServerProcess("autoready", "--auto-ready", "0.2")
+        try:
+            c = srv.client()
+            self.addCleanup(c.close)
+            path = STS_PATH.format(ns="default")
+            w = Watch(srv, path + "?watch=1&resourceVersion=0&timeoutSeconds=5")
+            wait_for_watches(c, 1)
+            code, _, body = c.request("PATCH", path + "/auto?fieldManager=m", sts("auto", 3), APPLY)
+            self.assertEqual(code, 201, body)
+            first = w.next()
+            second = w.next()
+            w.close()
+            self.assertEqual((first["type"], second["type"]), ("ADDED", "MODIFIED"))
+            st = second["object"]["status"]
+            self.assertEqual((st["observedGeneration"], st["replicas"], st["readyReplicas"],
+                              st["availableReplicas"], st["updatedReplicas"], st["currentReplicas"]),
+                             (1, 3, 3, 3, 3, 3))
+            self.assertEqual(st["currentRevision"], st["updateRevision"])
+            self.assertTrue(st["currentRevision"].startswith("auto-"))
+
+            c.request("POST", "/_test/statefulset-status", {"name": "auto", "mode": "partial",
+                                                            "ready_replicas": 1})
+            st = c.request("GET", path + "/auto")[2]["status"]
+            self.assertEqual((st["readyReplicas"], st["replicas"]), (1, 3))
+
+            c.request("POST", "/_test/statefulset-status", {"name": "stalled", "mode": "stall"})
+            c.request("PATCH", path + "/stalled?fieldManager=m", sts("stalled", 2), APPLY)
+            time.sleep(0.6)
+            st = c.request("GET", path + "/stalled")[2]["status"]
+            self.assertEqual(st, {"replicas": 0, "availableReplicas": 0})
+            c.request("POST", "/_test/statefulset-status", {"name": "stalled", "mode": "ready"})
+            st = c.request("GET", path + "/stalled")[2]["status"]
+            self.assertEqual(st["readyReplicas"], 2)
+            c.close()
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,422 @@
+/*
+ * ensure_valkey / ensure_redis_url_secret over the in-memory transport,
+ * wrapped by a counting transport written here in C (as a service would).
+ */
+#include "helpers.h"
+
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+#include <yajl/yajl_tree.h>
+
+#include <valkeyaddon/sys/transport.h>
+
+/* A user-written transport: counts calls, can inject failures, delegates to memory. */
+struct counting {
+    valkeyaddon_transport base;
+    valkeyaddon_transport *inner;
+    int gets, creates, applies, removes, frees;
+    int fail_get_code, fail_apply_code; /* returned once when non-zero */
+    int race_create;                    /* on create: store the object "as another writer" and say EEXISTS */
+    char race_body[4096];
+};
+
+static int counting_get(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
+                        const valkeyaddon_resource *r, const char *ns, const char *name)
+{
+    struct counting *c = (struct counting *)self;
+    c->gets++;
+    if (c->fail_get_code) {
+        int code = c->fail_get_code;
+        c->fail_get_code = 0;
+        return valkeyaddon_ctx_set_error(ctx, code, "injected get failure");
+    }
+    return c->inner->get(out, c->inner, ctx, r, ns, name);
+}
+
+static int counting_create(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
+                           const valkeyaddon_resource *r, const char *ns, const char *json, size_t len)
+{
+    struct counting *c = (struct counting *)self;
+    c->creates++;
+    if (c->race_create) {
+        c->race_create = 0;
+        assert_int_equal(c->inner->create(out, c->inner, ctx, r, ns, c->race_body, strlen(c->race_body)), 0);
+        return valkeyaddon_ctx_set_error(ctx, VALKEYADDON_EEXISTS, "secrets already exists");
+    }
+    return c->inner->create(out, c->inner, ctx, r, ns, json, len);
+}
+
+static int counting_apply(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
+                          const valkeyaddon_resource *r, const char *ns, const char *name, const char *json,
+                          size_t len, const char *manager, int force)
+{
+    struct counting *c = (struct counting *)self;
+    c->applies++;
+    assert_string_equal(manager, "paas-control-plane");
+    assert_int_equal(force, 1);
+    if (c->fail_apply_code) {
+        int code = c->fail_apply_code;
+        c->fail_apply_code = 0;
+        return valkeyaddon_ctx_set_error(ctx, code, "injected apply failure");
+    }
+    return c->inner->apply(out, c->inner, ctx, r, ns, name, json, len, manager, force);
+}
+
+static int counting_remove(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, const valkeyaddon_resource *r,
+                           const char *ns, const char *name)
+{
+    struct counting *c = (struct counting *)self;
+    c->removes++;
+    return c->inner->remove(c->inner, ctx, r, ns, name);
+}
+
+static int frees_seen;
+
+static void counting_free(valkeyaddon_transport *self)
+{
+    struct counting *c = (struct counting *)self;
+    frees_seen++;
+    c->inner->free(c->inner);
+    free(c);
+}
+
+static struct counting *counting_new(void)
+{
+    valkeyaddon_transport init = VALKEYADDON_TRANSPORT_INIT;
+    struct counting *c = calloc(1, sizeof(*c));
+
+    assert_non_null(c);
+    c->base = init;
+    c->base.get = counting_get;
+    c->base.create = counting_create;
+    c->base.apply = counting_apply;
+    c->base.remove = counting_remove;
+    c->base.free = counting_free;
+    assert_int_equal(valkeyaddon_transport_memory_new(&c->inner), 0);
+    return c;
+}
+
+struct fixture {
+    valkeyaddon_ctx *ctx;
+    struct counting *t;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    assert_int_equal(valkeyaddon_ctx_new(&f->ctx, NULL), 0);
+    f->t = counting_new();
+    assert_int_equal(valkeyaddon_ctx_set_transport(f->ctx, &f->t->base), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    valkeyaddon_ctx_free(f->ctx);
+    free(f);
+    return 0;
+}
+
+static const valkeyaddon_resource secret_r = { "v1", "Secret", "secrets", 1 };
+static const valkeyaddon_resource statefulset_r = { "apps/v1", "StatefulSet", "statefulsets", 1 };
+
+/* The stored JSON of an object (read past the counting layer), or NULL; caller frees. */
+static char *stored(struct fixture *f, const valkeyaddon_resource *r, const char *ns, const char *name)
+{
+    valkeyaddon_buffer *buf = NULL;
+    valkeyaddon_ctx *scratch = NULL;
+    char *copy = NULL;
+
+    assert_int_equal(valkeyaddon_ctx_new(&scratch, NULL), 0);
+    assert_int_equal(valkeyaddon_buffer_new(&buf), 0);
+    if (f->t->inner->get(buf, f->t->inner, scratch, r, ns, name) == 0)
+        copy = strdup(valkeyaddon_buffer_data(buf, NULL));
+    valkeyaddon_buffer_free(buf);
+    valkeyaddon_ctx_free(scratch);
+    return copy;
+}
+
+/* data[key] of a stored Secret, decoded; caller frees. */
+static char *secret_value(struct fixture *f, const char *ns, const char *name, const char *key)
+{
+    const char *path[3];
+    char *json = stored(f, &secret_r, ns, name), *value = NULL;
+    yajl_val root, node;
+
+    if (!json)
+        return NULL;
+    root = yajl_tree_parse(json, NULL, 0);
+    assert_non_null(root);
+    path[0] = "data";
+    path[1] = key;
+    path[2] = NULL;
+    node = yajl_tree_get(root, path, yajl_t_string);
+    if (node) {
+        size_t len = strlen(node->u.string);
+        unsigned char *decoded = calloc(1, len + 1);
+        int n = EVP_DecodeBlock(decoded, (const unsigned char *)node->u.string, (int)len);
+        assert_true(n >= 0);
+        while (len > 0 && node->u.string[len - 1] == '=') {
+            len--;
+            n--;
+        }
+        decoded[n] = '\0';
+        value = (char *)decoded;
+    }
+    yajl_tree_free(root);
+    free(json);
+    return value;
+}
+
+#define NS "tenant-ns"
+#define AUTH "valkey-acme-web-auth"
+
+static void test_ensure__first_provision_creates_everything(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    char *password, *uri, *sts;
+
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "standard"), 0);
+    assert_string_equal(result.name, "valkey-acme-web");
+    assert_string_equal(result.auth_secret, AUTH);
+    assert_string_equal(result.plan, "standard");
+    assert_int_equal(result.fell_back, 0);
+    assert_int_equal(result.password_created, 1);
+    /* One read of the auth Secret, one create, one apply per other object. */
+    assert_int_equal(f->t->gets, 1);
+    assert_int_equal(f->t->creates, 1);
+    assert_int_equal(result.objects_written, f->t->creates + f->t->applies);
+    assert_true(f->t->applies >= 3);
+
+    password = secret_value(f, NS, AUTH, "password");
+    assert_non_null(password);
+    assert_int_equal(strlen(password), 32);
+    assert_true(strspn(password, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == 32);
+    uri = secret_value(f, NS, AUTH, "uri");
+    assert_non_null(uri);
+    {
+        char expected[256];
+        snprintf(expected, sizeof(expected), "redis://:%s@valkey-acme-web." NS ".svc.cluster.local:6379", password);
+        assert_string_equal(uri, expected);
+    }
+    sts = stored(f, &statefulset_r, NS, "valkey-acme-web");
+    assert_non_null(sts);
+    assert_null(strstr(sts, password));
+    free(sts);
+    free(uri);
+    free(password);
+}
+
+static void test_ensure__repeat_never_rotates_the_password(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    char *first, *second;
+    int applies;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "pro"), 0);
+    first = secret_value(f, NS, AUTH, "password");
+    applies = f->t->applies;
+    f->t->gets = f->t->creates = f->t->applies = 0;
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "pro"), 0);
+    second = secret_value(f, NS, AUTH, "password");
+    assert_string_equal(first, second);
+    assert_int_equal(result.password_created, 0);
+    assert_int_equal(f->t->gets, 1);
+    assert_int_equal(f->t->creates, 0);
+    /* The auth Secret is current, so it is not rewritten: the same applies as before, minus none. */
+    assert_int_equal(f->t->applies, applies);
+    free(first);
+    free(second);
+}
+
+static void test_ensure__plan_change_converges_with_the_same_password(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    char *before, *after, *sts;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), 0);
+    before = secret_value(f, NS, AUTH, "password");
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "pro"), 0);
+    after = secret_value(f, NS, AUTH, "password");
+    assert_string_equal(before, after);
+    sts = stored(f, &statefulset_r, NS, "valkey-acme-web");
+    assert_non_null(strstr(sts, "\"replicas\":3"));
+    free(sts);
+    free(before);
+    free(after);
+}
+
+static void test_ensure__unknown_plan_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "Pro"), 0);
+    assert_string_equal(result.plan, "free");
+    assert_int_equal(result.fell_back, 1);
+}
+
+static void test_ensure__cluster_domain_change_rewrites_uri_not_password(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_object_options options = VALKEYADDON_OBJECT_OPTIONS_INIT;
+    char *before, *after, *uri;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), 0);
+    before = secret_value(f, NS, AUTH, "password");
+    options.cluster_domain = "corp.example";
+    assert_int_equal(valkeyaddon_ctx_set_object_options(f->ctx, &options), 0);
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), 0);
+    after = secret_value(f, NS, AUTH, "password");
+    uri = secret_value(f, NS, AUTH, "uri");
+    assert_string_equal(before, after);
+    assert_non_null(strstr(uri, "@valkey-acme-web." NS ".svc.corp.example:6379"));
+    free(before);
+    free(after);
+    free(uri);
+}
+
+static void test_ensure__redis_url_copies_the_uri_byte_for_byte(void **state)
+{
+    struct fixture *f = *state;
+    char *uri, *url;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "standard"), 0);
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme", "web"), 0);
+    uri = secret_value(f, NS, AUTH, "uri");
+    url = secret_value(f, NS, "app-web-redis-url", "REDIS_URL");
+    assert_non_null(url);
+    assert_string_equal(uri, url);
+    free(uri);
+    free(url);
+}
+
+static void test_ensure__redis_url_without_auth_secret_is_not_found(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme", "web"), VALKEYADDON_ENOTFOUND);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "ensure_valkey"));
+    assert_int_equal(f->t->applies, 0);
+}
+
+static void test_ensure__unusable_auth_secret_is_left_alone(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_buffer *ignored = NULL;
+    const char *broken = "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"" AUTH "\"},"
+                         "\"data\":{\"uri\":\"eA==\"}}";
+
+    assert_int_equal(valkeyaddon_buffer_new(&ignored), 0);
+    assert_int_equal(f->t->inner->create(ignored, f->t->inner, f->ctx, &secret_r, NS, broken, strlen(broken)), 0);
+    valkeyaddon_buffer_free(ignored);
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), VALKEYADDON_ECONFLICT);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "never replaced automatically"));
+    assert_int_equal(f->t->creates, 0);
+    assert_int_equal(f->t->applies, 0);
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme", "web"), VALKEYADDON_ECONFLICT);
+}
+
+static void test_ensure__racing_creator_wins_and_its_password_is_used(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    char *password;
+
+    /* base64("TheOtherWritersPassword123456789") */
+    snprintf(f->t->race_body, sizeof(f->t->race_body),
+             "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"" AUTH "\"},\"data\":"
+             "{\"password\":\"VGhlT3RoZXJXcml0ZXJzUGFzc3dvcmQxMjM0NTY3ODk=\"}}");
+    f->t->race_create = 1;
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "free"), 0);
+    assert_int_equal(result.password_created, 0);
+    password = secret_value(f, NS, AUTH, "password");
+    assert_string_equal(password, "TheOtherWritersPassword123456789");
+    free(password);
+}
+
+static void test_ensure__transport_errors_propagate_with_their_message(void **state)
+{
+    struct fixture *f = *state;
+
+    f->t->fail_get_code = VALKEYADDON_EFORBIDDEN;
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), VALKEYADDON_EFORBIDDEN);
+    assert_string_equal(valkeyaddon_ctx_error_message(f->ctx), "injected get failure");
+    assert_int_equal(valkeyaddon_ctx_error_code(f->ctx), VALKEYADDON_EFORBIDDEN);
+    f->t->fail_apply_code = VALKEYADDON_EUNAVAILABLE;
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), VALKEYADDON_EUNAVAILABLE);
+    /* The next call converges, with the password created by the failed one. */
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), 0);
+}
+
+static void test_ensure__bad_arguments(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    valkeyaddon_ctx *bare = NULL;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, "Bad_NS", "acme", "web", "free"), VALKEYADDON_EINVAL);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "namespace"));
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "ACME", "web", "free"), VALKEYADDON_EINVAL);
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", NULL), VALKEYADDON_EINVAL);
+    result.version = 0;
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "free"), VALKEYADDON_EVERSION);
+    assert_int_equal(ensure_valkey(NULL, NULL, NS, "acme", "web", "free"), VALKEYADDON_EINVAL);
+    assert_int_equal(f->t->gets + f->t->creates + f->t->applies, 0);
+    assert_int_equal(valkeyaddon_ctx_new(&bare, NULL), 0);
+    assert_int_equal(ensure_valkey(NULL, bare, NS, "acme", "web", "free"), VALKEYADDON_EINVAL);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(bare), "no transport"));
+    valkeyaddon_ctx_free(bare);
+}
+
+static void test_ensure__transport_registration_and_ownership(void **state)
+{
+    valkeyaddon_ctx *ctx = NULL;
+    struct counting *t = counting_new(), *second = counting_new();
+
+    (void)state;
+    assert_int_equal(valkeyaddon_ctx_new(&ctx, NULL), 0);
+    frees_seen = 0;
+    t->base.version = 0;
+    assert_int_equal(valkeyaddon_ctx_set_transport(ctx, &t->base), VALKEYADDON_EVERSION);
+    t->base.version = VALKEYADDON_TRANSPORT_VERSION + 1;
+    assert_int_equal(valkeyaddon_ctx_set_transport(ctx, &t->base), VALKEYADDON_EVERSION);
+    t->base.version = VALKEYADDON_TRANSPORT_VERSION;
+    t->base.apply = NULL;
+    assert_int_equal(valkeyaddon_ctx_set_transport(ctx, &t->base), VALKEYADDON_EINVAL);
+    t->base.apply = counting_apply;
+    assert_int_equal(frees_seen, 0); /* refused: still ours */
+    assert_int_equal(valkeyaddon_ctx_set_transport(ctx, &t->base), 0);
+    /* Replacing frees the previous transport, once. */
+    assert_int_equal(valkeyaddon_ctx_set_transport(ctx, &second->base), 0);
+    assert_int_equal(frees_seen, 1);
+    valkeyaddon_ctx_free(ctx);
+    assert_int_equal(frees_seen, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ensure__first_provision_creates_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__repeat_never_rotates_the_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__plan_change_converges_with_the_same_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__unknown_plan_is_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__cluster_domain_change_rewrites_uri_not_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__redis_url_copies_the_uri_byte_for_byte, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__redis_url_without_auth_secret_is_not_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__unusable_auth_secret_is_left_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__racing_creator_wins_and_its_password_is_used, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__transport_errors_propagate_with_their_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__bad_arguments, setup, teardown),
+        cmocka_unit_test(test_ensure__transport_registration_and_ownership),
+    };
+    return cmocka_run_group_tests_name("ensure", tests, NULL, NULL);
+}

@@ -10,6 +10,7 @@
 #include "buffer_internal.h"
 #include "ctx.h"
 #include "objects/objects.h"
+#include "plan_change.h"
 #include "secret_data.h"
 
 static int begin(struct valkeyaddon__addon *addon, valkeyaddon_plan_config *config, valkeyaddon_ctx *ctx,
@@ -53,7 +54,7 @@ int valkeyaddon_deprovision(int *deleted, valkeyaddon_ctx *ctx, const char *name
     order[n].resource = &valkeyaddon__service_resource, order[n++].name = addon.headless_service;
     order[n].resource = &valkeyaddon__secret_resource, order[n++].name = addon.auth_secret;
     for (i = 0; i < n; i++) {
-        error = t->remove(t, ctx, order[i].resource, addon.namespace_, order[i].name);
+        error = t->remove(t, ctx, order[i].resource, addon.namespace_, order[i].name, 0);
         if (error == VALKEYADDON_OK) {
             count++;
             continue;
@@ -65,6 +66,9 @@ int valkeyaddon_deprovision(int *deleted, valkeyaddon_ctx *ctx, const char *name
         }
         return error;
     }
+    /* Claims normally go with the StatefulSet; these are the ones an orphaning re-create left. */
+    if ((error = valkeyaddon__delete_volume_claims(ctx, &addon, &count)) < 0)
+        return error;
     if (deleted)
         *deleted = count;
     return VALKEYADDON_OK;

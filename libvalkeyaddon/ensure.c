@@ -11,6 +11,7 @@
 #include "buffer_internal.h"
 #include "ctx.h"
 #include "objects/objects.h"
+#include "plan_change.h"
 #include "secret_data.h"
 #include "util/password.h"
 
@@ -200,7 +201,11 @@ int ensure_valkey(valkeyaddon_ensure_result *out, valkeyaddon_ctx *ctx, const ch
         /* The auth Secret is rewritten only when its derived fields (uri, host) drifted. */
         if (is_auth && (created || auth_secret_current(existing.data, &addon, password)))
             continue;
-        if ((error = apply_object(ctx, &addon, object)) < 0)
+        error = apply_object(ctx, &addon, object);
+        if (object->resource == &valkeyaddon__statefulset_resource &&
+            valkeyaddon__is_immutable_statefulset_refusal(ctx, error))
+            error = valkeyaddon__recreate_statefulset(ctx, &addon, object);
+        if (error < 0)
             break;
         written++;
     }

@@ -10,7 +10,7 @@ cd "$src"
 bash scripts/setup-debian.sh
 
 # CI has every checker installed: a missing one is a failure, not a skip.
-export VALKEYADDON_REQUIRE_ABI_CHECK=1 VALKEYADDON_REQUIRE_SCHEMA=1
+export VALKEYADDON_REQUIRE_ABI_CHECK=1 VALKEYADDON_REQUIRE_SCHEMA=1 VALKEYADDON_REQUIRE_REDIS=1
 export VALKEYADDON_SCHEMA_DIR="$src/tests/objects/schema"
 jobs="$(nproc)"
 total_pass=0

@@ -31,6 +31,7 @@ struct cli {
     const char *state_dir;
     int format;              /* enum cli_format; -1 until chosen */
     int quiet, verbose;
+    long retry_deadline_ms;  /* 0: the library default */
     valkeyaddon_ctx *ctx;
 };
 

@@ -32,6 +32,7 @@ static const char usage_text[] =
     "  --database URL                        sqlite:PATH, postgres://..., or libpq keywords\n"
     "  --state-dir DIR                       where the local transport keeps servers and data\n"
     "  -o, --output table|json|yaml          default: table on a terminal, json otherwise\n"
+    "  --retry-deadline DURATION             stop retrying a failing API server after this (default 60s)\n"
     "  -q, --quiet / -v, --verbose\n"
     "  -h, --help                            this help; COMMAND --help for a command's\n"
     "\n"
@@ -76,6 +77,11 @@ static int take_global(struct cli *cli, int argc, char **argv, int *i)
     if (cli_take_value(argc, argv, i, "--output", &value) || cli_take_value(argc, argv, i, "-o", &value)) {
         int rc = parse_format(cli, value);
         return rc ? -rc : 1;
+    }
+    if (cli_take_value(argc, argv, i, "--retry-deadline", &value)) {
+        if (!value || cli_parse_duration(value, &cli->retry_deadline_ms) < 0 || cli->retry_deadline_ms == 0)
+            return -cli_usage_error(cli, "--retry-deadline takes a duration such as 10s or 2m");
+        return 1;
     }
     if (cli_take_value(argc, argv, i, "--transport", &value))
         slot = &cli->transport, name = "--transport";

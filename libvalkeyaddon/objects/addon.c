@@ -12,6 +12,7 @@
 
 const valkeyaddon_resource valkeyaddon__secret_resource = { "v1", "Secret", "secrets", 1 };
 const valkeyaddon_resource valkeyaddon__service_resource = { "v1", "Service", "services", 1 };
+const valkeyaddon_resource valkeyaddon__pvc_resource = { "v1", "PersistentVolumeClaim", "persistentvolumeclaims", 1 };
 const valkeyaddon_resource valkeyaddon__statefulset_resource = { "apps/v1", "StatefulSet", "statefulsets", 1 };
 const valkeyaddon_resource valkeyaddon__pdb_resource = { "policy/v1", "PodDisruptionBudget",
                                                          "poddisruptionbudgets", 1 };

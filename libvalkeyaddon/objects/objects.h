@@ -21,6 +21,7 @@ extern const valkeyaddon_resource valkeyaddon__statefulset_resource;
 extern const valkeyaddon_resource valkeyaddon__pdb_resource;
 extern const valkeyaddon_resource valkeyaddon__networkpolicy_resource;
 extern const valkeyaddon_resource valkeyaddon__servicemonitor_resource;
+extern const valkeyaddon_resource valkeyaddon__pvc_resource;
 
 /* The effective object options: defaults filled in, strings owned by the context. */
 struct valkeyaddon__object_options {

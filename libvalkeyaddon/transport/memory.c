@@ -147,12 +147,13 @@ static int memory_apply(valkeyaddon_buffer *out, valkeyaddon_transport *self, va
 }
 
 static int memory_remove(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, const valkeyaddon_resource *r,
-                         const char *ns, const char *name)
+                         const char *ns, const char *name, unsigned int flags)
 {
     struct entry **e = find((struct memory_transport *)self, r, ns, name), *gone;
 
     if (!*e)
         return valkeyaddon__error(ctx, VALKEYADDON_ENOTFOUND, "%s %s/%s not found", r->kind, ns, name);
+    (void)flags;
     gone = *e;
     *e = gone->next;
     entry_free(gone);

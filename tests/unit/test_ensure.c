@@ -64,11 +64,11 @@ static int counting_apply(valkeyaddon_buffer *out, valkeyaddon_transport *self, 
 }
 
 static int counting_remove(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, const valkeyaddon_resource *r,
-                           const char *ns, const char *name)
+                           const char *ns, const char *name, unsigned int flags)
 {
     struct counting *c = (struct counting *)self;
     c->removes++;
-    return c->inner->remove(c->inner, ctx, r, ns, name);
+    return c->inner->remove(c->inner, ctx, r, ns, name, flags);
 }
 
 static int frees_seen;

@@ -56,6 +56,9 @@ typedef enum valkeyaddon_watch_event {
  */
 typedef int (*valkeyaddon_watch_cb)(int event, const char *json, size_t len, void *payload);
 
+/** `remove` flag: keep the dependents (pods, volume claims) of the deleted object. */
+#define VALKEYADDON_REMOVE_ORPHAN 1u
+
 typedef struct valkeyaddon_transport valkeyaddon_transport;
 
 /** A transport: a versioned table of operations on objects. */
@@ -96,10 +99,13 @@ struct valkeyaddon_transport {
 
     /**
      * Delete an object.
+     * @param flags 0, or VALKEYADDON_REMOVE_ORPHAN: leave the object's dependents
+     *        (a StatefulSet's pods and volume claims) in place, as
+     *        `propagationPolicy: Orphan` does
      * @return 0; VALKEYADDON_ENOTFOUND when absent; another negative code
      */
     int (*remove)(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, const valkeyaddon_resource *resource,
-                  const char *namespace_, const char *name);
+                  const char *namespace_, const char *name, unsigned int flags);
 
     /**
      * Optional (NULL when unsupported): deliver changes of one object after

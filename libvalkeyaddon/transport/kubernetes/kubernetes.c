@@ -94,11 +94,12 @@ static int kube_apply(valkeyaddon_buffer *out, valkeyaddon_transport *self, valk
 }
 
 static int kube_remove(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, const valkeyaddon_resource *r,
-                       const char *ns, const char *name)
+                       const char *ns, const char *name, unsigned int flags)
 {
     /* Background: dependents (pods, owned objects) are collected by the garbage collector. */
     return call(NULL, (struct kube_transport *)self, ctx, "delete", "DELETE", r, ns, name,
-                "propagationPolicy=Background", NULL, NULL, 0, 1);
+                flags & VALKEYADDON_REMOVE_ORPHAN ? "propagationPolicy=Orphan" : "propagationPolicy=Background",
+                NULL, NULL, 0, 1);
 }
 
 static void kube_free(valkeyaddon_transport *self)

@@ -132,6 +132,13 @@ static size_t on_stream(char *data, size_t size, size_t count, void *userdata)
     return w->result || w->gone ? 0 : len;
 }
 
+static size_t discard_header(char *data, size_t size, size_t count, void *userdata)
+{
+    (void)data;
+    (void)userdata;
+    return size * count;
+}
+
 /* After 410: read the object afresh, deliver it, and watch on from its version. */
 static int relist(struct kube_transport *t, struct watch_state *w, const valkeyaddon_resource *r, const char *ns,
                   const char *name)
@@ -219,7 +226,9 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
         curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_stream);
         curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, &w);
-        curl_easy_setopt(t->curl, CURLOPT_HEADERFUNCTION, NULL);
+        /* Not NULL: with no header function libcurl hands headers to the write function. */
+        curl_easy_setopt(t->curl, CURLOPT_HEADERFUNCTION, discard_header);
+        curl_easy_setopt(t->curl, CURLOPT_HEADERDATA, NULL);
         curl_easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, (long)left + 1000);
         w.http_status = 0;
         rc = curl_easy_perform(t->curl);

@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""End to end over HTTPS: the real valkeyaddon binary and libcurl transport against
+the Kubernetes API test server (tests/support/kube_api_server.py).
+
+Counts come from the server's request log; passwords are compared, never printed.
+"""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.environ.get("top_srcdir", os.path.dirname(os.path.dirname(HERE)))
+BUILD = os.environ.get("top_builddir", SRC)
+CLI = os.path.join(BUILD, "tools", "valkeyaddon")
+sys.path.insert(0, os.path.join(SRC, "tests", "support"))
+import test_kube_api_server as support  # noqa: E402  (the server harness)
+
+NS = "tenant-ns"
+
+
+def setUpModule():
+    support.TMP = tempfile.mkdtemp(prefix="kube-transport-test-")
+
+
+def tearDownModule():
+    for s in support.SERVERS:
+        s.stop()
+    shutil.rmtree(support.TMP, ignore_errors=True)
+
+
+class Base(unittest.TestCase):
+    server_args = ("--auto-ready", "0.05")
+    counter = 0
+
+    @classmethod
+    def setUpClass(cls):
+        Base.counter += 1
+        cls.server = support.ServerProcess(f"{cls.__name__}-{Base.counter}", *cls.server_args)
+        cls.api = cls.server.client()
+        cls.kubeconfig = cls.server.info["kubeconfig"]
+
+    def setUp(self):
+        self.control("POST", "/_test/reset")
+        self.control("DELETE", "/_test/faults")
+        self.control("DELETE", "/_test/requests")
+
+    def control(self, method, path, body=None):
+        try:
+            status, _, parsed = self.api.request(method, path, body)
+        except ConnectionError:
+            # The server closes idle keep-alive connections; one fresh attempt.
+            status, _, parsed = self.api.request(method, path, body)
+        self.assertLess(status, 300, f"{method} {path}: {parsed}")
+        return parsed
+
+    def cli(self, *args, kubeconfig=None, env=None, timeout=120, context=None):
+        cmd = [CLI, "--transport", "kubernetes", "--kubeconfig", kubeconfig or self.kubeconfig, "-n", NS]
+        if context:
+            cmd += ["--context", context]
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout, env=full_env)
+
+    def control_raw(self, method, path):
+        try:
+            return self.api.request(method, path)
+        except ConnectionError:
+            return self.api.request(method, path)
+
+    def requests(self):
+        return self.control("GET", "/_test/requests")["items"]
+
+    def objects(self):
+        return self.control("GET", "/_test/objects")["items"]
+
+    def secret(self, name):
+        """A Secret's decoded data, read through the control API (never faulted, never logged)."""
+        for obj in self.objects():
+            if obj["kind"] == "Secret" and obj["metadata"]["name"] == name and obj["metadata"]["namespace"] == NS:
+                return {k: base64.b64decode(v).decode() for k, v in obj["data"].items()}
+        self.fail(f"Secret {name} does not exist")
+
+    def assert_no_secret_in(self, text, secrets):
+        for s in secrets:
+            self.assertNotIn(s, text)
+
+
+class Provisioning(Base):
+    def test_first_and_repeat_provision_keep_the_password(self):
+        r = self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "standard", "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        log = self.requests()
+        first = self.secret("valkey-acme-web-auth")
+        # One read of the auth Secret, then one request per object (auth create, 2 Services,
+        # StatefulSet, app Secret with its one read of the auth Secret) and the final status read.
+        writes = [x for x in log if x["method"] in ("POST", "PATCH", "PUT")]
+        self.assertEqual(len([x for x in writes if x["method"] == "POST"]), 1)
+        self.assertEqual(len(writes), 5, [(x["method"], x["path"]) for x in log])
+        self.assertLessEqual(len(log), 8, [(x["method"], x["path"]) for x in log])
+
+        self.control("DELETE", "/_test/requests")
+        r = self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "standard", "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        log = self.requests()
+        second = self.secret("valkey-acme-web-auth")
+        self.assertEqual(first["password"], second["password"])
+        self.assertEqual([x for x in log if x["method"] == "POST"], [])
+        self.assertLessEqual(len(log), 8)
+        self.assert_no_secret_in(r.stdout + r.stderr, [first["password"]])
+
+        url = self.secret("app-web-redis-url")["REDIS_URL"]
+        self.assertEqual(url, first["uri"])
+        self.assertEqual(url, f"redis://:{first['password']}@valkey-acme-web.{NS}.svc.cluster.local:6379")
+        r = self.cli("url", "--tenant", "acme", "--app", "web", "-o", "table")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), url)
+
+    def test_provision_waits_until_ready_then_status_and_deprovision(self):
+        r = self.cli("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "pro", "--timeout", "30s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual((out["status"], out["plan"], out["password_created"]), ("Ready", "pro", True))
+        r = self.cli("-o", "json", "status", "--tenant", "acme", "--app", "web")
+        self.assertEqual(json.loads(r.stdout)["ready"], 3)
+        # The wait used a watch, not a polling loop.
+        self.assertTrue(any("watch=1" in (x.get("query") or "") for x in self.requests()))
+        r = self.cli("-o", "json", "deprovision", "--tenant", "acme", "--app", "web")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["deleted"], 5)
+        r = self.cli("-o", "json", "deprovision", "--tenant", "acme", "--app", "web")
+        self.assertEqual((r.returncode, json.loads(r.stdout)["deleted"]), (0, 0))
+        r = self.cli("status", "--tenant", "acme", "--app", "web")
+        self.assertEqual(r.returncode, 3)
+        self.assertEqual(r.stderr.count("\n"), 1)
+
+    def test_plan_change_converges_and_keeps_the_password(self):
+        for plan, replicas in (("free", 1), ("pro", 3), ("standard", 1), ("free", 1)):
+            r = self.cli("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", plan,
+                         "--timeout", "30s")
+            self.assertEqual(r.returncode, 0, f"{plan}: {r.stderr}")
+            status, _, sts = self.control_raw("GET", f"/apis/apps/v1/namespaces/{NS}/statefulsets/valkey-acme-web")
+            self.assertEqual(sts["spec"]["replicas"], replicas)
+            self.assertEqual(bool(sts["spec"].get("volumeClaimTemplates")), plan != "free")
+            if plan == "free":
+                password = password if "password" in dir() else self.secret("valkey-acme-web-auth")["password"]
+            self.assertEqual(self.secret("valkey-acme-web-auth")["password"], password)
+
+    def test_unknown_plan_falls_back_with_a_warning(self):
+        r = self.cli("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "Pro", "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual((json.loads(r.stdout)["plan"], json.loads(r.stdout)["fell_back"]), ("free", True))
+        self.assertIn('unknown plan "Pro"', r.stderr)
+
+
+class Waiting(Base):
+    server_args = ()  # no simulated controller: the tests drive status
+
+    def test_wait_follows_status_changes(self):
+        r = self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "pro", "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        result = {}
+        waiter = threading.Thread(target=lambda: result.update(
+            r=self.cli("-o", "json", "wait", "--tenant", "acme", "--app", "web", "--timeout", "20s")))
+        waiter.start()
+        time.sleep(0.5)
+        self.control("POST", "/_test/statefulset-status",
+                     {"namespace": NS, "name": "valkey-acme-web", "mode": "ready"})
+        waiter.join(30)
+        self.assertEqual(result["r"].returncode, 0, result["r"].stderr)
+        self.assertEqual(json.loads(result["r"].stdout)["status"], "Ready")
+
+    def test_partial_readiness_times_out_as_failed(self):
+        self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "pro", "--no-wait")
+        self.control("POST", "/_test/statefulset-status",
+                     {"namespace": NS, "name": "valkey-acme-web", "mode": "partial", "ready_replicas": 1})
+        r = self.cli("wait", "--tenant", "acme", "--app", "web", "--timeout", "1s")
+        self.assertEqual(r.returncode, 5, r.stderr)
+        r = self.cli("-o", "json", "status", "--tenant", "acme", "--app", "web")
+        self.assertEqual(json.loads(r.stdout)["status"], "Failed")
+
+    def test_nothing_ready_times_out_as_creating(self):
+        self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "free", "--no-wait")
+        r = self.cli("wait", "--tenant", "acme", "--app", "web", "--timeout", "1s")
+        self.assertEqual(r.returncode, 4, r.stderr)
+
+
+class Errors(Base):
+    def test_forbidden_and_unauthorized(self):
+        with open(self.kubeconfig, encoding="utf-8") as f:
+            text = f.read()
+        for token, code, word in (("forbidden-token", 1, "Forbidden"), ("not-a-token", 1, "Unauthorized")):
+            path = os.path.join(support.TMP, f"kubeconfig-{word}")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text.replace(self.server.info["token"], token))
+            r = self.cli("provision", "--tenant", "acme", "--app", "web", "--no-wait", kubeconfig=path)
+            self.assertEqual(r.returncode, code, r.stderr)
+            self.assertIn(word, r.stderr)
+            self.assertEqual(r.stderr.count("\n"), 1)
+            self.assertNotIn(token, r.stderr)
+
+    def test_client_certificate_context(self):
+        r = self.cli("provision", "--tenant", "acme", "--app", "web", "--no-wait", context="test-cert")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({x["user"] for x in self.requests()}, {"test-admin"})
+
+    def test_exec_credential_plugin(self):
+        plugin = os.path.join(support.TMP, "plugin.sh")
+        with open(plugin, "w", encoding="utf-8") as f:
+            f.write('#!/bin/sh\nprintf \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",'
+                    f'"status":{{"token":"%s"}}}}\' "$TOKEN_FROM_ENV"\n')
+        os.chmod(plugin, 0o700)
+        path = os.path.join(support.TMP, "kubeconfig-exec")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(f"""apiVersion: v1
+kind: Config
+current-context: x
+clusters:
+- name: c
+  cluster: {{server: "{self.server.info['url']}", certificate-authority: "{self.server.info['ca']}"}}
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: {plugin}
+      env: [{{name: TOKEN_FROM_ENV, value: "{self.server.info['token']}"}}]
+      interactiveMode: Never
+contexts:
+- name: x
+  context: {{cluster: c, user: u, namespace: other}}
+""")
+        r = self.cli("provision", "--tenant", "acme", "--app", "web", "--no-wait", kubeconfig=path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_wrong_ca_is_refused(self):
+        path = os.path.join(support.TMP, "kubeconfig-wrong-ca")
+        with open(self.kubeconfig, encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace(self.server.info["ca"], self.server.info["other_ca"]))
+        r = self.cli("provision", "--tenant", "acme", "--app", "web", "--no-wait", kubeconfig=path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("TLS", r.stderr)
+
+    def test_unreachable_server(self):
+        path = os.path.join(support.TMP, "kubeconfig-closed")
+        with open(self.kubeconfig, encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace(self.server.info["url"], "https://127.0.0.1:1"))
+        started = time.monotonic()
+        r = self.cli("--retry-deadline", "2s", "provision", "--tenant", "acme", "--app", "web", "--no-wait",
+                     kubeconfig=path, timeout=120)
+        self.assertEqual(r.returncode, 1)
+        self.assertLess(time.monotonic() - started, 30)
+        self.assertIn("attempts", r.stderr)
+        self.assertIn("valkeyaddon: provision:", r.stderr)
+
+
+class Faults(Base):
+    def test_provisions_converge_under_injected_faults(self):
+        # 20% of requests fail with 429 (Retry-After: 0), 500, 503 or a dropped connection.
+        for status, drop in ((429, False), (500, False), (503, False), (200, True)):
+            self.control("POST", "/_test/faults", {"probability": 0.05, "seed": status, "status": status,
+                                                   "retry_after": 0, "drop": drop,
+                                                   "path_regex": "^/api"})
+        passwords = {}
+        for i in range(100):
+            r = self.cli("provision", "--tenant", "acme", "--app", f"app{i % 25}", "--plan", "standard",
+                         "--no-wait")
+            self.assertEqual(r.returncode, 0, f"provision {i}: {r.stderr}")
+            app = f"app{i % 25}"
+            pw = self.secret(f"valkey-acme-{app}-auth")["password"]
+            self.assertEqual(passwords.setdefault(app, pw), pw, f"{app}: password rotated")
+        faults = [x for x in self.requests() if x.get("was_fault")]
+        self.assertGreater(len(faults), 10)
+        kinds = {}
+        for obj in self.objects():
+            key = (obj["kind"], obj["metadata"]["namespace"], obj["metadata"]["name"])
+            kinds[key] = kinds.get(key, 0) + 1
+        self.assertTrue(all(n == 1 for n in kinds.values()))
+        self.assertEqual(len([k for k in kinds if k[0] == "StatefulSet"]), 25)
+        self.assertEqual(len([k for k in kinds if k[0] == "Secret"]), 50)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

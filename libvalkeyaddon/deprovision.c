@@ -13,21 +13,6 @@
 #include "plan_change.h"
 #include "secret_data.h"
 
-static int begin(struct valkeyaddon__addon *addon, valkeyaddon_plan_config *config, valkeyaddon_ctx *ctx,
-                 const char *ns, const char *tenant_id, const char *app_id)
-{
-    if (!ctx)
-        return VALKEYADDON_EINVAL;
-    valkeyaddon__begin(ctx);
-    if (!ctx->transport)
-        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL,
-                                  "ctx: has no transport (set one with valkeyaddon_ctx_set_transport())");
-    config->version = VALKEYADDON_PLAN_CONFIG_VERSION;
-    if (valkey_plan_config(config, NULL, "free") < 0)
-        return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "internal: no free plan");
-    return valkeyaddon__addon_init(addon, ctx, ns, tenant_id, app_id, config, &ctx->object_options);
-}
-
 int valkeyaddon_deprovision(int *deleted, valkeyaddon_ctx *ctx, const char *namespace_, const char *tenant_id,
                             const char *app_id)
 {
@@ -41,7 +26,7 @@ int valkeyaddon_deprovision(int *deleted, valkeyaddon_ctx *ctx, const char *name
     size_t n = 0, i;
     int error, count = 0;
 
-    if ((error = begin(&addon, &config, ctx, namespace_, tenant_id, app_id)) < 0)
+    if ((error = valkeyaddon__addon_call(&addon, &config, ctx, namespace_, tenant_id, app_id)) < 0)
         return error;
     t = ctx->transport;
     /* Extras are deleted whether or not they are enabled now: they may have been before. */
@@ -85,7 +70,7 @@ int valkeyaddon_redis_url(valkeyaddon_buffer *out, valkeyaddon_ctx *ctx, const c
     size_t len = 0;
     int error;
 
-    if ((error = begin(&addon, &config, ctx, namespace_, tenant_id, app_id)) < 0)
+    if ((error = valkeyaddon__addon_call(&addon, &config, ctx, namespace_, tenant_id, app_id)) < 0)
         return error;
     if (!out)
         return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "out: must not be NULL");

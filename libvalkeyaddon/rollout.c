@@ -68,20 +68,13 @@ static int project(valkeyaddon_status_info *info, valkeyaddon_ctx *ctx, const ch
 static int start(struct valkeyaddon__addon *addon, valkeyaddon_plan_config *config, valkeyaddon_ctx *ctx,
                  const valkeyaddon_status_info *out, const char *ns, const char *tenant_id, const char *app_id)
 {
-    if (!ctx)
-        return VALKEYADDON_EINVAL;
-    valkeyaddon__begin(ctx);
-    if (!ctx->transport)
-        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL,
-                                  "ctx: has no transport (set one with valkeyaddon_ctx_set_transport())");
-    if (out && (out->version == 0 || out->version > VALKEYADDON_STATUS_INFO_VERSION))
+    int error = valkeyaddon__addon_call(addon, config, ctx, ns, tenant_id, app_id);
+
+    if (error == VALKEYADDON_OK && out && (out->version == 0 || out->version > VALKEYADDON_STATUS_INFO_VERSION))
         return valkeyaddon__error(ctx, VALKEYADDON_EVERSION,
                                   "out->version: %u is not a status info version this library knows (1 to %d)",
                                   out->version, VALKEYADDON_STATUS_INFO_VERSION);
-    config->version = VALKEYADDON_PLAN_CONFIG_VERSION;
-    if (valkey_plan_config(config, NULL, "free") < 0)
-        return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "internal: no free plan");
-    return valkeyaddon__addon_init(addon, ctx, ns, tenant_id, app_id, config, &ctx->object_options);
+    return error;
 }
 
 static void reset(valkeyaddon_status_info *info, unsigned int version)

@@ -44,7 +44,7 @@ typedef struct valkeyaddon_object_options {
     const char *monitoring_namespace; /**< namespace allowed to scrape port 9121 */
     int no_exporter;                  /**< 1: leave out the redis_exporter sidecar */
     int pod_disruption_budget;        /**< 1: a PodDisruptionBudget for replicated plans */
-    int network_policy;               /**< 1: a NetworkPolicy allow-app-valkey */
+    int network_policy;               /**< 1: a NetworkPolicy {name}-ingress admitting only the app (and monitoring) */
     int service_monitor;              /**< 1: a monitoring.coreos.com/v1 ServiceMonitor */
     /* members above are valid for version 1; append only */
 } valkeyaddon_object_options;

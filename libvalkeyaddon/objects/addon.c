@@ -66,6 +66,21 @@ int valkeyaddon__addon_init(struct valkeyaddon__addon *addon, valkeyaddon_ctx *c
     return VALKEYADDON_OK;
 }
 
+int valkeyaddon__addon_call(struct valkeyaddon__addon *addon, valkeyaddon_plan_config *plan, valkeyaddon_ctx *ctx,
+                            const char *namespace_, const char *tenant_id, const char *app_id)
+{
+    if (!ctx)
+        return VALKEYADDON_EINVAL;
+    valkeyaddon__begin(ctx);
+    if (!ctx->transport)
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL,
+                                  "ctx: has no transport (set one with valkeyaddon_ctx_set_transport())");
+    plan->version = VALKEYADDON_PLAN_CONFIG_VERSION;
+    if (valkey_plan_config(plan, NULL, "free") < 0)
+        return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "internal: no free plan");
+    return valkeyaddon__addon_init(addon, ctx, namespace_, tenant_id, app_id, plan, &ctx->object_options);
+}
+
 char *valkeyaddon__service_host(const struct valkeyaddon__addon *addon)
 {
     const char *fmt = "%s.%s.svc.%s";

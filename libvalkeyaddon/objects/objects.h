@@ -73,6 +73,14 @@ int valkeyaddon__addon_init(struct valkeyaddon__addon *addon, valkeyaddon_ctx *c
                             const char *tenant_id, const char *app_id, const valkeyaddon_plan_config *plan,
                             const struct valkeyaddon__object_options *options);
 
+/*
+ * Start a call that acts on an existing add-on through ctx's transport:
+ * clears the last error, requires a transport, and fills addon (with the free
+ * plan in *plan: these calls do not depend on the plan).
+ */
+int valkeyaddon__addon_call(struct valkeyaddon__addon *addon, valkeyaddon_plan_config *plan, valkeyaddon_ctx *ctx,
+                            const char *namespace_, const char *tenant_id, const char *app_id);
+
 /* {name}.{namespace}.svc.{cluster_domain}, valkeyaddon__malloc'd: the ClusterIP Service's DNS name. */
 char *valkeyaddon__service_host(const struct valkeyaddon__addon *addon);
 

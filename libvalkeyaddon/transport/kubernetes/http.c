@@ -38,6 +38,23 @@ static void sleep_ms(long long ms)
         ;
 }
 
+void valkeyaddon__kube_set_client_cert(CURL *curl, unsigned char *cert, size_t cert_len, unsigned char *key,
+                                       size_t key_len)
+{
+    struct curl_blob blob;
+
+    /* libcurl copies the PEM (CURL_BLOB_COPY); the caller keeps and wipes its own. */
+    blob.data = cert;
+    blob.len = cert_len;
+    blob.flags = CURL_BLOB_COPY;
+    curl_easy_setopt(curl, CURLOPT_SSLCERT_BLOB, &blob);
+    curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+    blob.data = key;
+    blob.len = key_len;
+    curl_easy_setopt(curl, CURLOPT_SSLKEY_BLOB, &blob);
+    curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
+}
+
 char *valkeyaddon__kube_url(struct kube_transport *t, const valkeyaddon_resource *r, const char *ns,
                             const char *name, const char *query)
 {
@@ -108,17 +125,9 @@ static int refresh_exec(struct kube_transport *t, valkeyaddon_ctx *ctx, int forc
     valkeyaddon__kube_credential_clear(c);
     if ((error = valkeyaddon__kube_exec_run(c, ctx, &t->config.exec, t->request_timeout_ms)) < 0)
         return error;
-    if (c->client_cert_data && c->client_key_data) {
-        struct curl_blob cert, key;
-        cert.data = c->client_cert_data;
-        cert.len = c->client_cert_data_len;
-        cert.flags = CURL_BLOB_COPY;
-        key.data = c->client_key_data;
-        key.len = c->client_key_data_len;
-        key.flags = CURL_BLOB_COPY;
-        curl_easy_setopt(t->curl, CURLOPT_SSLCERT_BLOB, &cert);
-        curl_easy_setopt(t->curl, CURLOPT_SSLKEY_BLOB, &key);
-    }
+    if (c->client_cert_data && c->client_key_data)
+        valkeyaddon__kube_set_client_cert(t->curl, c->client_cert_data, c->client_cert_data_len, c->client_key_data,
+                                          c->client_key_data_len);
     return VALKEYADDON_OK;
 }
 

@@ -31,6 +31,10 @@ struct kube_response {
     valkeyaddon_buffer body;
 };
 
+/* Use PEM client certificate and key from memory (copied by libcurl). */
+void valkeyaddon__kube_set_client_cert(CURL *curl, unsigned char *cert, size_t cert_len, unsigned char *key,
+                                       size_t key_len);
+
 /* Monotonic milliseconds. */
 long long valkeyaddon__kube_now_ms(void);
 

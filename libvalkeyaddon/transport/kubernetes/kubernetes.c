@@ -144,19 +144,10 @@ static int setup_tls(struct kube_transport *t, valkeyaddon_ctx *ctx, int allow_i
     } else if (cfg->ca_file) {
         curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
     }
-    if (cfg->client_cert_data && cfg->client_key_data) {
-        struct curl_blob cert, key;
-        cert.data = cfg->client_cert_data;
-        cert.len = cfg->client_cert_data_len;
-        cert.flags = CURL_BLOB_COPY;
-        key.data = cfg->client_key_data;
-        key.len = cfg->client_key_data_len;
-        key.flags = CURL_BLOB_COPY;
-        curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
-        curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
-        curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
-        curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
-    } else if (cfg->client_cert_file && cfg->client_key_file) {
+    if (cfg->client_cert_data && cfg->client_key_data)
+        valkeyaddon__kube_set_client_cert(c, cfg->client_cert_data, cfg->client_cert_data_len, cfg->client_key_data,
+                                          cfg->client_key_data_len);
+    else if (cfg->client_cert_file && cfg->client_key_file) {
         curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->client_cert_file);
         curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->client_key_file);
     }

@@ -1,0 +1,57 @@
+#!/bin/sh
+# valkeyaddon render: byte-for-byte golden output, secrets selection, files, JSON.
+set -eu
+. "$top_srcdir/tests/cli/assert.sh"
+golden="$top_srcdir/tests/golden"
+# Not a real password: the golden files are rendered with it (reviewed by hand once).
+export VALKEYADDON_PASSWORD=GoldenPassword0123456789abcdefXY
+b64=$(printf %s "$VALKEYADDON_PASSWORD" | base64)
+
+for plan in free standard pro; do
+    run -n tenant-a render --tenant acme --app web --plan "$plan"
+    expect_status 0 "render $plan"
+    if cmp -s "$work/out" "$golden/render-$plan.yaml"; then ok; else
+        bad "render $plan differs from tests/golden/render-$plan.yaml"; diff "$golden/render-$plan.yaml" "$work/out" | head -20; fi
+done
+run -n tenant-a -o json render --tenant acme --app web --plan pro
+if cmp -s "$work/out" "$golden/render-pro.json"; then ok; else bad "render pro -o json differs from the golden file"; fi
+expect_json "[i['kind'] for i in d['items']] == ['Secret', 'Service', 'Service', 'StatefulSet', 'Secret'] and d['kind'] == 'List'" "render -o json lists every object"
+
+# Without the secrets, the password appears nowhere, not even base64-encoded.
+run -n tenant-a render --tenant acme --app web --plan pro --secrets exclude
+expect_status 0 "render --secrets exclude"
+if grep -q "kind: Secret" "$work/out" || grep -qF "$VALKEYADDON_PASSWORD" "$work/out" || grep -qF "$b64" "$work/out"
+then bad "render --secrets exclude leaks a Secret or the password"; else ok; fi
+run -n tenant-a render --tenant acme --app web --plan pro --secrets only
+if [ "$(grep -c '^kind: Secret' "$work/out")" -eq 2 ] && ! grep -q "kind: StatefulSet" "$work/out"; then ok
+else bad "render --secrets only gives the two Secrets"; fi
+
+# A generated password: different on each run, never in the non-Secret objects.
+unset VALKEYADDON_PASSWORD
+run render --tenant acme --app web --plan free --secrets only
+cp "$work/out" "$work/first"
+run render --tenant acme --app web --plan free --secrets only
+if cmp -s "$work/out" "$work/first"; then bad "two renders without a password share one"; else ok; fi
+run render --tenant acme --app web --plan free --secrets exclude
+cp "$work/out" "$work/first"
+run render --tenant acme --app web --plan free --secrets exclude
+if cmp -s "$work/out" "$work/first"; then ok; else bad "the non-Secret objects depend on the password"; fi
+
+# One file per object; Secrets readable by the owner only.
+printf 'FilePassword0123456789abcdefghij\n' > "$work/pw"
+run -n tenant-a render --tenant acme --app web --plan standard --out-dir "$work/manifests" --password-file "$work/pw"
+expect_status 0 "render --out-dir"
+if [ "$(ls "$work/manifests" | tr '\n' ' ')" = "01-secret-valkey-acme-web-auth.yaml 02-service-valkey-acme-web-headless.yaml 03-service-valkey-acme-web.yaml 04-statefulset-valkey-acme-web.yaml 05-secret-app-web-redis-url.yaml " ]
+then ok; else bad "render --out-dir file names: $(ls "$work/manifests")"; fi
+if [ "$(stat -c %a "$work/manifests/01-secret-valkey-acme-web-auth.yaml")" = 600 ] &&
+   [ "$(stat -c %a "$work/manifests/04-statefulset-valkey-acme-web.yaml")" = 644 ]; then ok
+else bad "render --out-dir modes"; fi
+
+# Bad input: one line, non-zero, and a rejected password is never echoed.
+VALKEYADDON_PASSWORD='short pw!' run render --tenant acme --app web
+expect_status 2 "render with an unusable password"
+expect_one_error_line "render with an unusable password"
+if grep -q "short pw" "$work/err"; then bad "the rejected password was echoed"; else ok; fi
+run -o table render --tenant acme --app web
+expect_status 2 "render -o table"
+finish

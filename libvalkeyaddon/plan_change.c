@@ -81,7 +81,7 @@ static int resize_claims(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *
 {
     valkeyaddon_transport *t = ctx->transport;
     valkeyaddon_buffer body = VALKEYADDON__BUFFER_INIT;
-    char name[VALKEYADDON_NAME_BUFSIZE + 16];
+    char name[VALKEYADDON_NAME_BUFSIZE + 32];
     int ordinal, error;
 
     for (ordinal = 0; ordinal < MAX_ORDINALS; ordinal++) {
@@ -119,7 +119,7 @@ static int resize_claims(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *
 int valkeyaddon__delete_volume_claims(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *addon, int *deleted)
 {
     valkeyaddon_transport *t = ctx->transport;
-    char name[VALKEYADDON_NAME_BUFSIZE + 16];
+    char name[VALKEYADDON_NAME_BUFSIZE + 32];
     int ordinal, error;
 
     for (ordinal = 0; ordinal < MAX_ORDINALS; ordinal++) {

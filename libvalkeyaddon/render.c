@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "ctx.h"
 #include "objects/objects.h"
+#include "render_internal.h"
 #include "util/json_yaml.h"
 #include "util/password.h"
 
@@ -60,22 +61,21 @@ static int pretty_json(char **out, size_t *out_len, const char *json, size_t len
     return ok ? VALKEYADDON_OK : VALKEYADDON_ENOMEM;
 }
 
-static int emit(valkeyaddon_ctx *ctx, const struct valkeyaddon__object *object, int format,
-                valkeyaddon_render_cb callback, void *payload)
+int valkeyaddon__render_object(valkeyaddon_ctx *ctx, const char *kind, const char *name, const char *json,
+                               size_t json_len, int format, valkeyaddon_render_cb callback, void *payload)
 {
     char *text = NULL, error[128];
     size_t len = 0;
     int rc;
 
     if (format == VALKEYADDON_RENDER_JSON)
-        rc = pretty_json(&text, &len, object->json, object->json_len);
+        rc = pretty_json(&text, &len, json, json_len);
     else
-        rc = valkeyaddon__json_to_yaml(&text, &len, object->json, error, sizeof(error)) == 0 ? VALKEYADDON_OK
-                                                                                            : VALKEYADDON_ENOMEM;
+        rc = valkeyaddon__json_to_yaml(&text, &len, json, error, sizeof(error)) == 0 ? VALKEYADDON_OK
+                                                                                     : VALKEYADDON_ENOMEM;
     if (rc < 0)
-        return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory rendering %s %s", object->resource->kind,
-                                  object->name);
-    rc = callback(object->resource->kind, object->name, text, len, payload);
+        return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory rendering %s %s", kind, name);
+    rc = callback(kind, name, text, len, payload);
     OPENSSL_cleanse(text, len);
     /* json_to_yaml allocates with malloc(); pretty_json with the library's allocator. */
     if (format == VALKEYADDON_RENDER_JSON)
@@ -83,6 +83,13 @@ static int emit(valkeyaddon_ctx *ctx, const struct valkeyaddon__object *object, 
     else
         free(text);
     return rc;
+}
+
+static int emit(valkeyaddon_ctx *ctx, const struct valkeyaddon__object *object, int format,
+                valkeyaddon_render_cb callback, void *payload)
+{
+    return valkeyaddon__render_object(ctx, object->resource->kind, object->name, object->json, object->json_len,
+                                      format, callback, payload);
 }
 
 static int wanted(const struct valkeyaddon__object *object, int secrets)

@@ -69,12 +69,39 @@ int cli_parse_addon_args(struct cli *cli, int argc, char **argv, struct addon_ar
     return 0;
 }
 
+int cli_print_rendered(const char *kind, const char *name, const char *text, size_t len, void *payload)
+{
+    const struct cli *cli = payload;
+
+    (void)kind;
+    (void)name;
+    /* YAML documents are separated; JSON objects follow each other, one per write. */
+    if (cli->format != CLI_FORMAT_JSON)
+        fputs("---\n", stdout);
+    fwrite(text, 1, len, stdout);
+    if (len && text[len - 1] != '\n')
+        fputc('\n', stdout);
+    return ferror(stdout) ? 1 : 0;
+}
+
 int cli_connect(struct cli *cli)
 {
     valkeyaddon_kubernetes_options options = VALKEYADDON_KUBERNETES_OPTIONS_INIT;
     valkeyaddon_transport *t = NULL;
     int rc;
 
+    if (strcmp(cli->transport, "render") == 0) {
+        int format = cli->format == CLI_FORMAT_JSON ? VALKEYADDON_RENDER_JSON : VALKEYADDON_RENDER_YAML;
+        if ((rc = valkeyaddon_transport_render_new(&t, format, cli_print_rendered, cli)) < 0 ||
+            (rc = valkeyaddon_ctx_set_transport(cli->ctx, t)) < 0) {
+            if (t)
+                t->free(t);
+            return cli_fail_library(cli, rc, NULL);
+        }
+        if (!cli->namespace_)
+            cli->namespace_ = "default";
+        return CLI_EXIT_OK;
+    }
     if (strcmp(cli->transport, "kubernetes") != 0) {
         if (strcmp(cli->transport, "local") == 0)
             return cli_fail(cli, CLI_EXIT_FAILURE, "the local transport is not available in this build yet",

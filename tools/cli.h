@@ -70,6 +70,8 @@ int cli_parse_addon_args(struct cli *cli, int argc, char **argv, struct addon_ar
 int cli_parse_duration(const char *text, long *ms);
 /* Give cli->ctx the selected transport and settle cli->namespace_. Returns an exit code. */
 int cli_connect(struct cli *cli);
+/* The render transport's output: each written object as a document on stdout. */
+int cli_print_rendered(const char *kind, const char *name, const char *text, size_t len, void *payload);
 /* Print a status (table or JSON). */
 /* Wait until Ready with progress on stderr; returns an exit code. */
 int cli_wait_and_report(struct cli *cli, const struct addon_args *args);

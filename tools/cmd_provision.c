@@ -37,6 +37,10 @@ int cmd_provision(struct cli *cli, int argc, char **argv)
                         "(known plans: free, standard, pro)\n", args.plan);
     if ((rc = ensure_redis_url_secret(cli->ctx, cli->namespace_, args.tenant, args.app)) < 0)
         return cli_fail_library(cli, rc, "run provision again: it converges");
+    /* The render transport printed the objects; there is no cluster to wait for. */
+    if (strcmp(cli->transport, "render") == 0)
+        return fflush(stdout) == 0 ? CLI_EXIT_OK
+                                   : cli_fail(cli, CLI_EXIT_FAILURE, "could not write to standard output", NULL);
     if (!args.no_wait && (rc = cli_wait_and_report(cli, &args)) != CLI_EXIT_OK)
         return rc;
     rc = valkeyaddon_addon_status(&info, cli->ctx, cli->namespace_, args.tenant, args.app);

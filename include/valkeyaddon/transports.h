@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "sys/transport.h"
+#include "render.h"
 
 VALKEYADDON_BEGIN_DECL
 
@@ -26,6 +27,21 @@ VALKEYADDON_BEGIN_DECL
  * @return 0, VALKEYADDON_EINVAL, or VALKEYADDON_ENOMEM
  */
 VALKEYADDON_API int valkeyaddon_transport_memory_new(valkeyaddon_transport **out);
+
+/**
+ * The render transport: every object written through it (created or applied)
+ * is rendered, as valkeyaddon_render() renders it, and handed to callback;
+ * it is also kept in memory so later reads in the same run see it. Nothing is
+ * sent anywhere. `--transport render` of the command line.
+ *
+ * @param[out] out receives the transport
+ * @param format a valkeyaddon_render_format
+ * @param callback receives each written object (a non-zero return fails the write)
+ * @param payload passed to callback
+ * @return 0, VALKEYADDON_EINVAL, or VALKEYADDON_ENOMEM
+ */
+VALKEYADDON_API int valkeyaddon_transport_render_new(valkeyaddon_transport **out, int format,
+                                                     valkeyaddon_render_cb callback, void *payload);
 
 /**
  * Options of the Kubernetes transport. Initialise with

@@ -48,9 +48,13 @@ static void plan_json(yajl_gen g, const valkeyaddon_plan_config *p, const char *
 
 static void plan_row(const valkeyaddon_plan_config *p)
 {
-    printf("%-9s %8d  %-7s %-11s %8d%%  %-10s %5dm/%-6dm %s\n", p->plan, p->replicas, p->memory_limit,
-           p->persistence_name, p->maxmemory_percent, p->maxmemory_policy, p->cpu_request_millis,
-           p->cpu_limit_millis, p->volume_size_bytes ? p->volume_size : "-");
+    char cpu[32];
+
+    /* One column "request/limit", padded as a whole. */
+    snprintf(cpu, sizeof(cpu), "%dm/%dm", (int)p->cpu_request_millis, (int)p->cpu_limit_millis);
+    printf("%-9s %8d  %-7s %-11s %8d%%  %-10s %13s %s\n", p->plan, p->replicas, p->memory_limit,
+           p->persistence_name, p->maxmemory_percent, p->maxmemory_policy, cpu,
+           p->volume_size_bytes ? p->volume_size : "-");
 }
 
 static int load(struct cli *cli, valkeyaddon_plan_config *out, const char *name)

@@ -67,6 +67,8 @@ run plans -o table
 expect_status 0 "plans table"
 expect_out_has "PLAN" "plans table header"
 expect_out_has "rdb_daily" "plans table rows"
+expect_out_has " 50m/250m " "plans table CPU column reads request/limit"
+expect_out_has " 250m/1000m " "plans table CPU column for pro"
 
 run plans -o yaml
 expect_status 0 "plans yaml"

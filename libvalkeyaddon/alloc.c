@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "valkeyaddon/errors.h"
 #include "valkeyaddon/memory.h"
 #include "alloc.h"
@@ -58,6 +60,16 @@ void valkeyaddon__free(void *ptr)
 
 void valkeyaddon_free(void *ptr)
 {
+    valkeyaddon__free(ptr);
+}
+
+void valkeyaddon__free_secret(void *ptr, size_t len)
+{
+    if (!ptr)
+        return;
+    if (len == (size_t)-1)
+        len = strlen(ptr) + 1;
+    OPENSSL_cleanse(ptr, len);
     valkeyaddon__free(ptr);
 }
 

@@ -149,9 +149,7 @@ static int auth_secret_current(const char *stored_json, const struct valkeyaddon
         OPENSSL_cleanse(value, len);
         valkeyaddon__free(value);
     }
-    if (expected[0])
-        OPENSSL_cleanse(expected[0], strlen(expected[0]));
-    valkeyaddon__free(expected[0]);
+    valkeyaddon__free_secret(expected[0], (size_t)-1);
     valkeyaddon__free(expected[1]);
     return same;
 }
@@ -223,10 +221,7 @@ int ensure_valkey(valkeyaddon_ensure_result *out, valkeyaddon_ctx *ctx, const ch
     }
 done:
     valkeyaddon__buffer_dispose_secret(&existing);
-    if (password) {
-        OPENSSL_cleanse(password, strlen(password));
-        valkeyaddon__free(password);
-    }
+    valkeyaddon__free_secret(password, (size_t)-1);
     return error;
 }
 

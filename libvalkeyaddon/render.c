@@ -173,10 +173,7 @@ int valkeyaddon_render(valkeyaddon_ctx *ctx, const char *namespace_, const char 
 done:
     valkeyaddon__objects_clear(&objects);
     valkeyaddon__object_clear(&url_secret);
-    if (uri) {
-        OPENSSL_cleanse(uri, strlen(uri));
-        valkeyaddon__free(uri);
-    }
+    valkeyaddon__free_secret(uri, (size_t)-1);
     OPENSSL_cleanse(generated, sizeof(generated));
     return rc;
 }

@@ -30,16 +30,7 @@ static void gen_data(struct valkeyaddon__jw *j, const char *key, const char *val
     }
     valkeyaddon__jw_key(j, key);
     valkeyaddon__jw_stringn(j, encoded, encoded_len);
-    OPENSSL_cleanse(encoded, encoded_len);
-    valkeyaddon__free(encoded);
-}
-
-static void wipe_free(char *s)
-{
-    if (s) {
-        OPENSSL_cleanse(s, strlen(s));
-        valkeyaddon__free(s);
-    }
+    valkeyaddon__free_secret(encoded, encoded_len);
 }
 
 int valkeyaddon__build_auth_secret(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
@@ -57,7 +48,7 @@ int valkeyaddon__build_auth_secret(struct valkeyaddon__object *out, valkeyaddon_
     uri = valkeyaddon__redis_uri(addon, password);
     host = valkeyaddon__service_host(addon);
     if (!uri || !host) {
-        wipe_free(uri);
+        valkeyaddon__free_secret(uri, (size_t)-1);
         valkeyaddon__free(host);
         return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory building Secret %s", addon->auth_secret);
     }
@@ -72,7 +63,7 @@ int valkeyaddon__build_auth_secret(struct valkeyaddon__object *out, valkeyaddon_
     valkeyaddon__jw_map_close(&j);
     error = valkeyaddon__object_end(out, ctx, &j, &valkeyaddon__secret_resource, addon->auth_secret);
 
-    wipe_free(uri);
+    valkeyaddon__free_secret(uri, (size_t)-1);
     valkeyaddon__free(host);
     return error;
 }

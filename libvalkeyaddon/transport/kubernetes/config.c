@@ -58,16 +58,6 @@ static int oom(valkeyaddon_ctx *ctx)
     return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory loading the Kubernetes configuration");
 }
 
-void valkeyaddon__kube_wipe_free(void *p, size_t len)
-{
-    if (!p)
-        return;
-    if (len == (size_t)-1)
-        len = strlen(p) + 1;
-    OPENSSL_cleanse(p, len);
-    valkeyaddon__free(p);
-}
-
 int valkeyaddon__kube_read_file(char **out, size_t *out_len, valkeyaddon_ctx *ctx, const char *path,
                                 const char *what, size_t max, int missing_ok)
 {
@@ -104,12 +94,12 @@ int valkeyaddon__kube_read_file(char **out, size_t *out_len, valkeyaddon_ctx *ct
             /* Grow by copy so the old buffer (maybe a secret) can be wiped. */
             if (!(grown = valkeyaddon__malloc(bigger))) {
                 close(fd);
-                valkeyaddon__kube_wipe_free(buf, cap);
+                valkeyaddon__free_secret(buf, cap);
                 return oom(ctx);
             }
             if (buf)
                 memcpy(grown, buf, len);
-            valkeyaddon__kube_wipe_free(buf, cap);
+            valkeyaddon__free_secret(buf, cap);
             buf = grown;
             cap = bigger;
         }
@@ -123,7 +113,7 @@ int valkeyaddon__kube_read_file(char **out, size_t *out_len, valkeyaddon_ctx *ct
         if (n < 0) {
             e = errno;
             close(fd);
-            valkeyaddon__kube_wipe_free(buf, cap);
+            valkeyaddon__free_secret(buf, cap);
             return valkeyaddon__error(ctx, VALKEYADDON_EIO, "cannot read the %s %s: %s", what, path, strerror(e));
         }
         if (n == 0)
@@ -132,7 +122,7 @@ int valkeyaddon__kube_read_file(char **out, size_t *out_len, valkeyaddon_ctx *ct
     }
     close(fd);
     if (len > max) {
-        valkeyaddon__kube_wipe_free(buf, cap);
+        valkeyaddon__free_secret(buf, cap);
         return valkeyaddon__error(ctx, VALKEYADDON_ECONFIG, "the %s %s is larger than %lu bytes", what, path,
                                   (unsigned long)max);
     }
@@ -457,7 +447,7 @@ static int add_file(struct loader *l, const char *path, enum source source)
     kf->path = path;
     if ((error = file_dir(&kf->dir, l->ctx, path)) >= 0)
         error = parse_file(kf, l->ctx, text, len);
-    valkeyaddon__kube_wipe_free(text, len + 1);
+    valkeyaddon__free_secret(text, len + 1);
     return error;
 }
 
@@ -588,13 +578,13 @@ static int decode_data(unsigned char **out, size_t *out_len, valkeyaddon_ctx *ct
             compact[j++] = text[i];
     compact[j] = '\0';
     error = valkeyaddon__base64_decode(out, out_len, compact, j);
-    valkeyaddon__kube_wipe_free(compact, len + 1);
+    valkeyaddon__free_secret(compact, len + 1);
     if (error == VALKEYADDON_ENOMEM)
         return oom(ctx);
     if (error < 0)
         return where_error(ctx, w, key, "is not valid base64");
     if (!*out_len) {
-        valkeyaddon__kube_wipe_free(*out, 1);
+        valkeyaddon__free_secret(*out, 1);
         *out = NULL;
         return where_error(ctx, w, key, "is empty");
     }
@@ -915,7 +905,7 @@ static void free_list(char **list, int wipe)
         return;
     for (i = 0; list[i]; i++) {
         if (wipe)
-            valkeyaddon__kube_wipe_free(list[i], (size_t)-1);
+            valkeyaddon__free_secret(list[i], (size_t)-1);
         else
             valkeyaddon__free(list[i]);
     }
@@ -932,9 +922,9 @@ void valkeyaddon__kube_config_clear(struct valkeyaddon__kube_config *config)
     valkeyaddon__free(config->ca_data);
     valkeyaddon__free(config->client_cert_file);
     valkeyaddon__free(config->client_key_file);
-    valkeyaddon__kube_wipe_free(config->client_cert_data, config->client_cert_data_len);
-    valkeyaddon__kube_wipe_free(config->client_key_data, config->client_key_data_len);
-    valkeyaddon__kube_wipe_free(config->token, (size_t)-1);
+    valkeyaddon__free_secret(config->client_cert_data, config->client_cert_data_len);
+    valkeyaddon__free_secret(config->client_key_data, config->client_key_data_len);
+    valkeyaddon__free_secret(config->token, (size_t)-1);
     valkeyaddon__free(config->token_file);
     valkeyaddon__free(config->tls_server_name);
     valkeyaddon__free(config->exec.api_version);

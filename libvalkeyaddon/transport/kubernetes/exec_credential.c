@@ -46,9 +46,9 @@ void valkeyaddon__kube_credential_clear(struct valkeyaddon__kube_credential *c)
 {
     if (!c)
         return;
-    valkeyaddon__kube_wipe_free(c->token, (size_t)-1);
-    valkeyaddon__kube_wipe_free(c->client_cert_data, c->client_cert_data_len + 1);
-    valkeyaddon__kube_wipe_free(c->client_key_data, c->client_key_data_len + 1);
+    valkeyaddon__free_secret(c->token, (size_t)-1);
+    valkeyaddon__free_secret(c->client_cert_data, c->client_cert_data_len + 1);
+    valkeyaddon__free_secret(c->client_key_data, c->client_key_data_len + 1);
     memset(c, 0, sizeof(*c));
 }
 
@@ -309,7 +309,7 @@ int valkeyaddon__kube_exec_parse(struct valkeyaddon__kube_credential *out, valke
     text[len] = '\0';
     /* No error buffer: yajl's messages quote the input, which holds the token. */
     root = yajl_tree_parse(text, NULL, 0);
-    valkeyaddon__kube_wipe_free(text, len + 1);
+    valkeyaddon__free_secret(text, len + 1);
     if (!root)
         return valkeyaddon__error(ctx, VALKEYADDON_ECONFIG, "the exec plugin's output is not valid JSON");
     error = read_credential(&c, ctx, root, expected_api_version);
@@ -498,7 +498,7 @@ static enum outcome read_output(char **buf, size_t *len, size_t *cap, int fd, lo
             if (!(grown = valkeyaddon__malloc(bigger)))
                 return NO_MEMORY;
             memcpy(grown, *buf, *len);
-            valkeyaddon__kube_wipe_free(*buf, *cap);
+            valkeyaddon__free_secret(*buf, *cap);
             *buf = grown;
             *cap = bigger;
         }
@@ -631,7 +631,7 @@ int valkeyaddon__kube_exec_run(struct valkeyaddon__kube_credential *out, valkeya
         valkeyaddon__log(ctx, VALKEYADDON_LOG_DEBUG, "exec plugin %s returned a %s%s", exec->command,
                          out->token ? "token" : "client certificate", out->expiration ? " that expires" : "");
 done:
-    valkeyaddon__kube_wipe_free(output, cap);
+    valkeyaddon__free_secret(output, cap);
     valkeyaddon__free(envp);
     valkeyaddon__free(exec_info);
     valkeyaddon__free(argv);

@@ -79,10 +79,7 @@ char *valkeyaddon__kube_url(struct kube_transport *t, const valkeyaddon_resource
 
 static void set_token(struct kube_transport *t, char *token)
 {
-    if (t->token) {
-        OPENSSL_cleanse(t->token, strlen(t->token));
-        valkeyaddon__free(t->token);
-    }
+    valkeyaddon__free_secret(t->token, (size_t)-1);
     t->token = token;
 }
 
@@ -183,7 +180,7 @@ static size_t on_header(char *data, size_t size, size_t count, void *userdata)
     return len;
 }
 
-static void wipe_headers(struct curl_slist *headers)
+void valkeyaddon__kube_free_headers(struct curl_slist *headers)
 {
     struct curl_slist *h;
 
@@ -283,11 +280,11 @@ int valkeyaddon__kube_request(struct kube_transport *t, valkeyaddon_ctx *ctx, co
         if (!headers)
             return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "%s: out of memory", what);
         if ((error = valkeyaddon__kube_prepare_auth(t, ctx, &headers, 0)) < 0) {
-            wipe_headers(headers);
+            valkeyaddon__kube_free_headers(headers);
             return error;
         }
         rc = perform(t, method, url, headers, body, len, resp);
-        wipe_headers(headers);
+        valkeyaddon__kube_free_headers(headers);
         if (rc == CURLE_OK)
             curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 

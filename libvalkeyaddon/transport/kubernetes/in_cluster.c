@@ -106,7 +106,7 @@ static int check_token(struct valkeyaddon__kube_config *cfg, valkeyaddon_ctx *ct
     error = trimmed_len(token, len) ? VALKEYADDON_OK
                                     : valkeyaddon__error(ctx, VALKEYADDON_ECONFIG,
                                                          "the service account token %s is empty", cfg->token_file);
-    valkeyaddon__kube_wipe_free(token, len + 1);
+    valkeyaddon__free_secret(token, len + 1);
     return error;
 }
 

@@ -31,6 +31,9 @@ struct kube_response {
     valkeyaddon_buffer body;
 };
 
+/* Free a request's header list, wiping it first (it carries the bearer token). */
+void valkeyaddon__kube_free_headers(struct curl_slist *headers);
+
 /* Use PEM client certificate and key from memory (copied by libcurl). */
 void valkeyaddon__kube_set_client_cert(CURL *curl, unsigned char *cert, size_t cert_len, unsigned char *key,
                                        size_t key_len);

@@ -114,16 +114,13 @@ void valkeyaddon__kube_credential_clear(struct valkeyaddon__kube_credential *c);
 
 /*
  * Read a whole file into a NUL-terminated valkeyaddon__malloc'd buffer (wipe
- * it with valkeyaddon__kube_wipe_free when it may hold a secret). what names
+ * it with valkeyaddon__free_secret when it may hold a secret). what names
  * the file in messages ("kubeconfig", "token file"). Returns 0; 1 without
  * touching ctx when missing_ok and the file does not exist; VALKEYADDON_EIO,
  * VALKEYADDON_ECONFIG when larger than max, or VALKEYADDON_ENOMEM.
  */
 int valkeyaddon__kube_read_file(char **out, size_t *out_len, valkeyaddon_ctx *ctx, const char *path,
                                 const char *what, size_t max, int missing_ok);
-
-/* OPENSSL_cleanse len bytes (strlen + 1 when len is (size_t)-1) and free; NULL is a no-op. */
-void valkeyaddon__kube_wipe_free(void *p, size_t len);
 
 /* Parse an RFC 3339 time ("2006-01-02T15:04:05.999Z", "...+07:00") to unix seconds; 0 or -1. */
 int valkeyaddon__kube_parse_rfc3339(long long *out, const char *text);

@@ -108,10 +108,7 @@ static void kube_free(valkeyaddon_transport *self)
 
     if (t->curl)
         curl_easy_cleanup(t->curl);
-    if (t->token) {
-        OPENSSL_cleanse(t->token, strlen(t->token));
-        valkeyaddon__free(t->token);
-    }
+    valkeyaddon__free_secret(t->token, (size_t)-1);
     valkeyaddon__kube_credential_clear(&t->exec_credential);
     valkeyaddon__kube_config_clear(&t->config);
     t->magic = 0;

@@ -214,7 +214,7 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
         }
         if (!(headers = curl_slist_append(NULL, "Accept: application/json")) ||
             (error = valkeyaddon__kube_prepare_auth(t, ctx, &headers, 0)) < 0) {
-            curl_slist_free_all(headers);
+            valkeyaddon__kube_free_headers(headers);
             valkeyaddon__free(url);
             if (!error)
                 error = valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "watch: out of memory");
@@ -233,12 +233,7 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
         w.http_status = 0;
         rc = curl_easy_perform(t->curl);
         curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &w.http_status);
-        {
-            struct curl_slist *h;
-            for (h = headers; h; h = h->next)
-                OPENSSL_cleanse(h->data, strlen(h->data));
-            curl_slist_free_all(headers);
-        }
+        valkeyaddon__kube_free_headers(headers);
         valkeyaddon__free(url);
         if (w.result || w.gone) {
             valkeyaddon__buffer_dispose_secret(&w.line);

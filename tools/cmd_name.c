@@ -15,29 +15,17 @@ static const char help[] =
 
 int cmd_name(struct cli *cli, int argc, char **argv)
 {
-    const char *tenant = NULL, *app = NULL;
     char name[VALKEYADDON_NAME_BUFSIZE], auth[VALKEYADDON_NAME_BUFSIZE], url[VALKEYADDON_NAME_BUFSIZE];
+    struct addon_args args;
+    const char *tenant, *app;
     yajl_gen g;
-    int i, rc, shortened;
+    int rc, shortened;
 
-    for (i = 1; i < argc; i++) {
-        const char **slot = NULL, *value = NULL;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(help, stdout);
-            return CLI_EXIT_OK;
-        }
-        if (cli_take_value(argc, argv, &i, "--tenant", &value))
-            slot = &tenant;
-        else if (cli_take_value(argc, argv, &i, "--app", &value))
-            slot = &app;
-        else
-            return cli_usage_error(cli, "unknown argument \"%s\"", argv[i]);
-        if (!value)
-            return cli_usage_error(cli, "%s needs a value", argv[i]);
-        *slot = value;
-    }
-    if (!tenant || !app)
-        return cli_usage_error(cli, "--tenant and --app are both required");
+    args.accepts = 0;
+    if ((rc = cli_parse_addon_args(cli, argc, argv, &args, help)) != 0)
+        return rc > 0 ? CLI_EXIT_OK : -rc;
+    tenant = args.tenant;
+    app = args.app;
 
     rc = valkey_name(name, sizeof(name), cli->ctx, tenant, app);
     shortened = rc == VALKEYADDON_NAME_SHORTENED;

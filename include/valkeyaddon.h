@@ -21,5 +21,7 @@
 #include "valkeyaddon/render.h"
 #include "valkeyaddon/rollout.h"
 #include "valkeyaddon/transports.h"
+#include "valkeyaddon/storages.h"
+#include "valkeyaddon/provision.h"
 
 #endif /* VALKEYADDON_H */

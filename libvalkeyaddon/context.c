@@ -60,6 +60,8 @@ void valkeyaddon_ctx_free(valkeyaddon_ctx *ctx)
         return;
     if (ctx->transport && ctx->transport->free)
         ctx->transport->free(ctx->transport);
+    if (ctx->storage && ctx->storage->free)
+        ctx->storage->free(ctx->storage);
     valkeyaddon__object_options_clear(&ctx->object_options);
     valkeyaddon__free(ctx);
 }

@@ -5,6 +5,7 @@
 #include "valkeyaddon/context.h"
 #include "valkeyaddon/errors.h"
 #include "valkeyaddon/sys/transport.h"
+#include "valkeyaddon/sys/storage.h"
 #include "objects/objects.h"
 
 /* Fixed size so that reporting a failure (ENOMEM included) never allocates. */
@@ -18,6 +19,7 @@ struct valkeyaddon_ctx {
     void *log_payload;
     struct valkeyaddon__object_options object_options; /* defaults filled in */
     valkeyaddon_transport *transport;                  /* owned; NULL until set */
+    valkeyaddon_storage *storage;                      /* owned; NULL until set */
 };
 
 #if defined(__GNUC__)
@@ -39,6 +41,9 @@ void valkeyaddon__begin(valkeyaddon_ctx *ctx);
  * message is also logged at ERROR level. Never pass secret material.
  */
 int valkeyaddon__error(valkeyaddon_ctx *ctx, int code, const char *fmt, ...) VALKEYADDON__PRINTF(3, 4);
+
+/* Give a storage failure without a message one naming the step; returns code. */
+int valkeyaddon__storage_failed(valkeyaddon_ctx *ctx, int code, const char *what);
 
 /* Send a line to the context's log callback if its level admits it. */
 void valkeyaddon__log(valkeyaddon_ctx *ctx, int level, const char *fmt, ...) VALKEYADDON__PRINTF(3, 4);

@@ -183,7 +183,8 @@ int ensure_valkey(valkeyaddon_ensure_result *out, valkeyaddon_ctx *ctx, const ch
                                   out->version, VALKEYADDON_ENSURE_RESULT_VERSION);
     if ((error = load_plan(&config, ctx, plan)) < 0 ||
         (error = valkeyaddon__addon_init(&addon, ctx, namespace_, tenant_id, app_id, &config,
-                                         &ctx->object_options)) < 0)
+                                         &ctx->object_options)) < 0 ||
+        (error = valkeyaddon__addon_address(&addon, ctx)) < 0)
         return error;
 
     if ((error = auth_password(&password, &created, &existing, ctx, &addon)) < 0)

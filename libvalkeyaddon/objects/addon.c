@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 
 #include "alloc.h"
+#include "buffer_internal.h"
 #include "ctx.h"
 #include "objects.h"
 
@@ -63,12 +64,52 @@ int valkeyaddon__addon_init(struct valkeyaddon__addon *addon, valkeyaddon_ctx *c
     addon->app_id = app_id;
     addon->plan = plan;
     addon->options = options;
+    addon->port = 6379;
+    if (snprintf(addon->host, sizeof(addon->host), "%s.%s.svc.%s", addon->name, namespace_, options->cluster_domain) >=
+        (int)sizeof(addon->host))
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL,
+                                  "cluster_domain: the Service's DNS name would exceed 253 characters");
+    return VALKEYADDON_OK;
+}
+
+/*
+ * A transport that is not a cluster (the local one) says where the Service
+ * really listens, so that the auth Secret's uri is right from its first write.
+ */
+int valkeyaddon__addon_address(struct valkeyaddon__addon *addon, valkeyaddon_ctx *ctx)
+{
+    valkeyaddon_transport *t = ctx->transport;
+    valkeyaddon_buffer host = VALKEYADDON__BUFFER_INIT;
+    int32_t port = 0;
+    int error;
+
+    if (t->version < 2 || !t->address)
+        return VALKEYADDON_OK;
+    if ((error = t->address(&host, &port, t, ctx, addon->namespace_, addon->name)) < 0) {
+        valkeyaddon__buffer_dispose(&host);
+        if (!ctx->error_code)
+            valkeyaddon__error(ctx, error, "the transport could not tell the address of Service %s/%s: %s",
+                               addon->namespace_, addon->name, valkeyaddon_strerror(error));
+        return error;
+    }
+    if (!host.data || host.len == 0 || host.len >= sizeof(addon->host) || strlen(host.data) != host.len ||
+        port <= 0 || port > 65535) {
+        valkeyaddon__buffer_dispose(&host);
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL,
+                                  "the transport gave an unusable address for Service %s/%s (host 1 to 255 "
+                                  "characters, port 1 to 65535)", addon->namespace_, addon->name);
+    }
+    memcpy(addon->host, host.data, host.len + 1);
+    addon->port = (int)port;
+    valkeyaddon__buffer_dispose(&host);
     return VALKEYADDON_OK;
 }
 
 int valkeyaddon__addon_call(struct valkeyaddon__addon *addon, valkeyaddon_plan_config *plan, valkeyaddon_ctx *ctx,
                             const char *namespace_, const char *tenant_id, const char *app_id)
 {
+    int error;
+
     if (!ctx)
         return VALKEYADDON_EINVAL;
     valkeyaddon__begin(ctx);
@@ -78,30 +119,25 @@ int valkeyaddon__addon_call(struct valkeyaddon__addon *addon, valkeyaddon_plan_c
     plan->version = VALKEYADDON_PLAN_CONFIG_VERSION;
     if (valkey_plan_config(plan, NULL, "free") < 0)
         return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "internal: no free plan");
-    return valkeyaddon__addon_init(addon, ctx, namespace_, tenant_id, app_id, plan, &ctx->object_options);
+    if ((error = valkeyaddon__addon_init(addon, ctx, namespace_, tenant_id, app_id, plan, &ctx->object_options)) < 0)
+        return error;
+    return valkeyaddon__addon_address(addon, ctx);
 }
 
 char *valkeyaddon__service_host(const struct valkeyaddon__addon *addon)
 {
-    const char *fmt = "%s.%s.svc.%s";
-    int len = snprintf(NULL, 0, fmt, addon->name, addon->namespace_, addon->options->cluster_domain);
-    char *host;
-
-    if (len < 0 || !(host = valkeyaddon__malloc((size_t)len + 1)))
-        return NULL;
-    snprintf(host, (size_t)len + 1, fmt, addon->name, addon->namespace_, addon->options->cluster_domain);
-    return host;
+    return valkeyaddon__strdup(addon->host);
 }
 
 char *valkeyaddon__redis_uri(const struct valkeyaddon__addon *addon, const char *password)
 {
-    const char *fmt = "redis://:%s@%s.%s.svc.%s:6379";
-    int len = snprintf(NULL, 0, fmt, password, addon->name, addon->namespace_, addon->options->cluster_domain);
+    const char *fmt = "redis://:%s@%s:%d";
+    int len = snprintf(NULL, 0, fmt, password, addon->host, addon->port);
     char *uri;
 
     if (len < 0 || !(uri = valkeyaddon__malloc((size_t)len + 1)))
         return NULL;
-    snprintf(uri, (size_t)len + 1, fmt, password, addon->name, addon->namespace_, addon->options->cluster_domain);
+    snprintf(uri, (size_t)len + 1, fmt, password, addon->host, addon->port);
     return uri;
 }
 

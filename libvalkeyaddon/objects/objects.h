@@ -49,6 +49,8 @@ struct valkeyaddon__addon {
     char auth_secret[VALKEYADDON_NAME_BUFSIZE];      /* {name}-auth */
     char redis_url_secret[VALKEYADDON_NAME_BUFSIZE]; /* app-{app_id}-redis-url */
     char headless_service[VALKEYADDON_NAME_BUFSIZE]; /* {name}-headless, governs pod DNS */
+    char host[256]; /* where clients reach the ClusterIP Service: its DNS name, or the transport's address */
+    int port;       /* 6379, or the transport's */
 };
 
 struct valkeyaddon__object {
@@ -81,10 +83,13 @@ int valkeyaddon__addon_init(struct valkeyaddon__addon *addon, valkeyaddon_ctx *c
 int valkeyaddon__addon_call(struct valkeyaddon__addon *addon, valkeyaddon_plan_config *plan, valkeyaddon_ctx *ctx,
                             const char *namespace_, const char *tenant_id, const char *app_id);
 
+/* Ask the context's transport (version 2 `address`) where the Service listens; a no-op for clusters. */
+int valkeyaddon__addon_address(struct valkeyaddon__addon *addon, valkeyaddon_ctx *ctx);
+
 /* {name}.{namespace}.svc.{cluster_domain}, valkeyaddon__malloc'd: the ClusterIP Service's DNS name. */
 char *valkeyaddon__service_host(const struct valkeyaddon__addon *addon);
 
-/* redis://:{password}@{name}.{namespace}.svc.{cluster_domain}:6379, valkeyaddon__malloc'd. */
+/* redis://:{password}@{host}:{port} (by default {name}.{namespace}.svc.{cluster_domain}:6379), valkeyaddon__malloc'd. */
 char *valkeyaddon__redis_uri(const struct valkeyaddon__addon *addon, const char *password);
 
 /*

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -38,6 +39,7 @@ int valkeyaddon__build_auth_secret(struct valkeyaddon__object *out, valkeyaddon_
 {
     struct valkeyaddon__jw j;
     char *uri, *host;
+    char port[8];
     int error;
 
     if (!out)
@@ -58,7 +60,8 @@ int valkeyaddon__build_auth_secret(struct valkeyaddon__object *out, valkeyaddon_
     valkeyaddon__jw_key_map(&j, "data");
     gen_data(&j, "uri", uri, strlen(uri));
     gen_data(&j, "host", host, strlen(host));
-    gen_data(&j, "port", "6379", 4);
+    snprintf(port, sizeof(port), "%d", addon->port);
+    gen_data(&j, "port", port, strlen(port));
     gen_data(&j, "password", password, strlen(password));
     valkeyaddon__jw_map_close(&j);
     error = valkeyaddon__object_end(out, ctx, &j, &valkeyaddon__secret_resource, addon->auth_secret);

@@ -4,6 +4,8 @@
  * usable: this program touches each header's main declarations.
  */
 #include <valkeyaddon.h>
+#include <valkeyaddon/sys/transport.h>
+#include <valkeyaddon/sys/storage.h>
 
 int main(void)
 {

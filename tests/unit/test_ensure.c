@@ -284,6 +284,59 @@ static void test_ensure__cluster_domain_change_rewrites_uri_not_password(void **
     free(uri);
 }
 
+static int address_calls;
+
+static int loopback_address(valkeyaddon_buffer *host, int32_t *port, valkeyaddon_transport *self,
+                            valkeyaddon_ctx *ctx, const char *ns, const char *service)
+{
+    (void)self;
+    (void)ctx;
+    assert_string_equal(ns, NS);
+    assert_string_equal(service, "valkey-acme-web");
+    address_calls++;
+    *port = 16380;
+    return valkeyaddon_buffer_set(host, "127.0.0.1", 9);
+}
+
+static void test_ensure__transport_address_goes_into_the_auth_secret(void **state)
+{
+    struct fixture *f = *state;
+    char *uri, *host, *port, *url;
+
+    f->t->base.address = loopback_address;
+    address_calls = 0;
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), 0);
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme", "web"), 0);
+    assert_true(address_calls >= 1);
+    uri = secret_value(f, NS, AUTH, "uri");
+    host = secret_value(f, NS, AUTH, "host");
+    port = secret_value(f, NS, AUTH, "port");
+    url = secret_value(f, NS, "app-web-redis-url", "REDIS_URL");
+    assert_non_null(strstr(uri, "@127.0.0.1:16380"));
+    assert_string_equal(host, "127.0.0.1");
+    assert_string_equal(port, "16380");
+    assert_string_equal(uri, url);
+    free(uri);
+    free(host);
+    free(port);
+    free(url);
+}
+
+static void test_ensure__version_1_transport_address_is_not_called(void **state)
+{
+    struct fixture *f = *state;
+    char *uri;
+
+    f->t->base.address = loopback_address;
+    f->t->base.version = 1;
+    address_calls = 0;
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), 0);
+    assert_int_equal(address_calls, 0);
+    uri = secret_value(f, NS, AUTH, "uri");
+    assert_non_null(strstr(uri, "@valkey-acme-web." NS ".svc.cluster.local:6379"));
+    free(uri);
+}
+
 static void test_ensure__redis_url_copies_the_uri_byte_for_byte(void **state)
 {
     struct fixture *f = *state;
@@ -410,6 +463,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ensure__plan_change_converges_with_the_same_password, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__unknown_plan_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__cluster_domain_change_rewrites_uri_not_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__transport_address_goes_into_the_auth_secret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__version_1_transport_address_is_not_called, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__redis_url_copies_the_uri_byte_for_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__redis_url_without_auth_secret_is_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__unusable_auth_secret_is_left_alone, setup, teardown),

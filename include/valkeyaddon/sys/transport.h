@@ -121,12 +121,30 @@ struct valkeyaddon_transport {
     void (*free)(valkeyaddon_transport *self);
 
     /* members above are valid for version 1; append only */
+
+    /**
+     * Optional (version 2; NULL for a cluster): where clients reach the add-on's
+     * ClusterIP Service. A transport that is not a Kubernetes cluster (the
+     * local one runs servers on loopback ports) answers here, so that the auth
+     * Secret's `uri`, `host` and `port` are right from their first write; when
+     * NULL, `{name}.{namespace}.svc.{cluster_domain}:6379` is used. Called
+     * before the add-on's objects are written; must give the same answer for
+     * the same Service every time.
+     * @param[out] host receives the host name or address (valkeyaddon_buffer_set())
+     * @param[out] port receives the TCP port (1 to 65535)
+     * @param service the Service name (valkey_name())
+     * @return 0; a negative code
+     */
+    int (*address)(valkeyaddon_buffer *host, int32_t *port, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
+                   const char *namespace_, const char *service);
+
+    /* members above are valid for version 2; append only */
 };
 
 /** The transport version these headers describe. */
-#define VALKEYADDON_TRANSPORT_VERSION 1
+#define VALKEYADDON_TRANSPORT_VERSION 2
 /** Static initialiser for valkeyaddon_transport. */
-#define VALKEYADDON_TRANSPORT_INIT { VALKEYADDON_TRANSPORT_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+#define VALKEYADDON_TRANSPORT_INIT { VALKEYADDON_TRANSPORT_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /**
  * Give the context a transport. The context owns it from then on and frees

@@ -7,7 +7,7 @@ packages=(
     build-essential autoconf automake libtool pkg-config
     libcurl4-openssl-dev libyajl-dev libssl-dev libpq-dev libyaml-dev libsqlite3-dev libcmocka-dev
     abigail-tools python3 openssl ca-certificates procps busybox
-    redis-server redis-tools
+    redis-server redis-tools postgresql
 )
 command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
 

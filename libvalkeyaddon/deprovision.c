@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "valkeyaddon/ensure.h"
+#include "valkeyaddon/provision.h"
 #include "alloc.h"
 #include "buffer_internal.h"
 #include "ctx.h"
@@ -54,6 +55,14 @@ int valkeyaddon_deprovision(int *deleted, valkeyaddon_ctx *ctx, const char *name
     /* Claims normally go with the StatefulSet; these are the ones an orphaning re-create left. */
     if ((error = valkeyaddon__delete_volume_claims(ctx, &addon, &count)) < 0)
         return error;
+    /* The row goes last: while anything is left in the cluster, the record still points at it. */
+    if (ctx->storage) {
+        error = ctx->storage->remove(ctx->storage, ctx, app_id, VALKEYADDON_ADDON_TYPE);
+        if (error == VALKEYADDON_ENOTFOUND)
+            valkeyaddon__begin(ctx);
+        else if (error < 0)
+            return valkeyaddon__storage_failed(ctx, error, "removing the add-on's record");
+    }
     if (deleted)
         *deleted = count;
     return VALKEYADDON_OK;

@@ -108,8 +108,6 @@ int valkeyaddon__addon_address(struct valkeyaddon__addon *addon, valkeyaddon_ctx
 int valkeyaddon__addon_call(struct valkeyaddon__addon *addon, valkeyaddon_plan_config *plan, valkeyaddon_ctx *ctx,
                             const char *namespace_, const char *tenant_id, const char *app_id)
 {
-    int error;
-
     if (!ctx)
         return VALKEYADDON_EINVAL;
     valkeyaddon__begin(ctx);
@@ -119,9 +117,7 @@ int valkeyaddon__addon_call(struct valkeyaddon__addon *addon, valkeyaddon_plan_c
     plan->version = VALKEYADDON_PLAN_CONFIG_VERSION;
     if (valkey_plan_config(plan, NULL, "free") < 0)
         return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "internal: no free plan");
-    if ((error = valkeyaddon__addon_init(addon, ctx, namespace_, tenant_id, app_id, plan, &ctx->object_options)) < 0)
-        return error;
-    return valkeyaddon__addon_address(addon, ctx);
+    return valkeyaddon__addon_init(addon, ctx, namespace_, tenant_id, app_id, plan, &ctx->object_options);
 }
 
 char *valkeyaddon__service_host(const struct valkeyaddon__addon *addon)

@@ -84,6 +84,40 @@ int cli_print_rendered(const char *kind, const char *name, const char *text, siz
     return ferror(stdout) ? 1 : 0;
 }
 
+/* --state-dir, else $XDG_STATE_HOME/valkeyaddon, else ~/.local/state/valkeyaddon (the library creates it 0700). */
+static int cli_connect_local(struct cli *cli)
+{
+    valkeyaddon_local_options options = VALKEYADDON_LOCAL_OPTIONS_INIT;
+    valkeyaddon_transport *t = NULL;
+    const char *base = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    char *dir = NULL;
+    int rc;
+
+    if (cli->state_dir) {
+        options.state_dir = cli->state_dir;
+    } else if ((base && base[0] == '/' && (dir = malloc(strlen(base) + sizeof("/valkeyaddon")))))  {
+        sprintf(dir, "%s/valkeyaddon", base);
+    } else if (home && home[0] == '/' && (dir = malloc(strlen(home) + sizeof("/.local/state/valkeyaddon")))) {
+        sprintf(dir, "%s/.local/state/valkeyaddon", home);
+    } else {
+        return cli_fail(cli, CLI_EXIT_USAGE, "the local transport needs a state directory",
+                        "pass --state-dir DIR, or set XDG_STATE_HOME or HOME");
+    }
+    if (dir)
+        options.state_dir = dir;
+    rc = valkeyaddon_transport_local_new(&t, cli->ctx, &options);
+    free(dir);
+    if (rc < 0)
+        return cli_fail_library(cli, rc, "check --state-dir");
+    if ((rc = valkeyaddon_ctx_set_transport(cli->ctx, t)) < 0) {
+        t->free(t);
+        return cli_fail_library(cli, rc, NULL);
+    }
+    if (!cli->namespace_)
+        cli->namespace_ = "default";
+    return CLI_EXIT_OK;
+}
+
 int cli_connect(struct cli *cli)
 {
     valkeyaddon_kubernetes_options options = VALKEYADDON_KUBERNETES_OPTIONS_INIT;
@@ -102,10 +136,9 @@ int cli_connect(struct cli *cli)
             cli->namespace_ = "default";
         return CLI_EXIT_OK;
     }
+    if (strcmp(cli->transport, "local") == 0)
+        return cli_connect_local(cli);
     if (strcmp(cli->transport, "kubernetes") != 0) {
-        if (strcmp(cli->transport, "local") == 0)
-            return cli_fail(cli, CLI_EXIT_FAILURE, "the local transport is not available in this build yet",
-                            "use --transport kubernetes, or render to print the objects");
         return cli_fail(cli, CLI_EXIT_USAGE, "this command needs a cluster",
                         "use --transport kubernetes; the render transport only prints objects (valkeyaddon render)");
     }

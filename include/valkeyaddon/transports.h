@@ -90,6 +90,52 @@ VALKEYADDON_API int valkeyaddon_transport_kubernetes_new(valkeyaddon_transport *
  */
 VALKEYADDON_API const char *valkeyaddon_transport_kubernetes_namespace(const valkeyaddon_transport *transport);
 
+/**
+ * Options of the local transport. Initialise with
+ * VALKEYADDON_LOCAL_OPTIONS_INIT, then set state_dir; zero values mean the
+ * defaults.
+ */
+typedef struct valkeyaddon_local_options {
+    unsigned int version;    /**< VALKEYADDON_LOCAL_OPTIONS_VERSION */
+    const char *state_dir;   /**< required: objects, server configs, data, logs and pid records live here
+                                  (created with mode 0700 when missing; must belong to this user) */
+    const char *server_path; /**< the server binary (a path, or a name looked up on PATH); NULL:
+                                  `valkey-server` on PATH, else `redis-server` */
+    long start_timeout_ms;   /**< how long a started server has to answer on its port; 0: 10 s */
+    /* members above are valid for version 1; append only */
+} valkeyaddon_local_options;
+
+/** The local options version these headers describe. */
+#define VALKEYADDON_LOCAL_OPTIONS_VERSION 1
+/** Static initialiser: every default, no state_dir yet. */
+#define VALKEYADDON_LOCAL_OPTIONS_INIT { VALKEYADDON_LOCAL_OPTIONS_VERSION, NULL, NULL, 0 }
+
+/**
+ * The local transport (`--transport local`, the command's default): the
+ * add-on on this machine, with real servers instead of a cluster.
+ *
+ * Objects are JSON files under `state_dir` (mode 0600, written atomically),
+ * with the memory transport's get/create/apply/remove semantics; every call
+ * holds an exclusive lock on `state_dir`, so several processes may share it.
+ * Writing the StatefulSet starts (or, when its plan changed, restarts) one
+ * server per replica on 127.0.0.1 with the plan's maxmemory, noeviction and
+ * persistence, detached so they outlive the caller; reading it reports
+ * replicas that really answer AUTH and PING; deleting it stops them (and,
+ * unless orphaned, deletes their data). `address` gives each Service a
+ * loopback port, chosen once and kept. The password reaches servers only
+ * through their configuration files (mode 0600), never argv.
+ * docs/local-transport.md describes the layout.
+ *
+ * @param[out] out receives the transport (owned by the caller until given to a context)
+ * @param ctx receives the error detail; may be NULL
+ * @param options the options; state_dir is required
+ * @return 0; VALKEYADDON_EINVAL; VALKEYADDON_EVERSION; VALKEYADDON_EIO (the
+ *         state directory cannot be created or locked); VALKEYADDON_ECONFIG
+ *         (it belongs to another user); VALKEYADDON_ENOMEM
+ */
+VALKEYADDON_API int valkeyaddon_transport_local_new(valkeyaddon_transport **out, valkeyaddon_ctx *ctx,
+                                                    const valkeyaddon_local_options *options);
+
 VALKEYADDON_END_DECL
 
 #endif /* VALKEYADDON_TRANSPORTS_H */

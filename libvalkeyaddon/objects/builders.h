@@ -26,6 +26,10 @@ void valkeyaddon__gen_labels(struct valkeyaddon__jw *j, const struct valkeyaddon
 void valkeyaddon__object_begin(struct valkeyaddon__jw *j, const valkeyaddon_resource *resource,
                                const struct valkeyaddon__addon *addon, const char *name, const char *extra_key,
                                const char *extra_value);
+/* The same with metadata left open, for an object that adds annotations (the caller closes metadata). */
+void valkeyaddon__object_begin_metadata(struct valkeyaddon__jw *j, const valkeyaddon_resource *resource,
+                                        const struct valkeyaddon__addon *addon, const char *name,
+                                        const char *extra_key, const char *extra_value);
 /*
  * Close the root map and hand the JSON to out (resource, name, json, json_len).
  * On failure out is zeroed and the error recorded on ctx.

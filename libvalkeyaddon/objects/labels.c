@@ -47,6 +47,14 @@ void valkeyaddon__object_begin(struct valkeyaddon__jw *j, const valkeyaddon_reso
                                const struct valkeyaddon__addon *addon, const char *name, const char *extra_key,
                                const char *extra_value)
 {
+    valkeyaddon__object_begin_metadata(j, resource, addon, name, extra_key, extra_value);
+    valkeyaddon__jw_map_close(j);
+}
+
+void valkeyaddon__object_begin_metadata(struct valkeyaddon__jw *j, const valkeyaddon_resource *resource,
+                                        const struct valkeyaddon__addon *addon, const char *name,
+                                        const char *extra_key, const char *extra_value)
+{
     /* A failed begin leaves j failed; finish() in object_end() reports it. */
     (void)valkeyaddon__jw_begin(j);
     valkeyaddon__jw_map_open(j);
@@ -57,7 +65,6 @@ void valkeyaddon__object_begin(struct valkeyaddon__jw *j, const valkeyaddon_reso
     valkeyaddon__jw_kv_string(j, "namespace", addon->namespace_);
     valkeyaddon__jw_key(j, "labels");
     valkeyaddon__gen_labels(j, addon, extra_key, extra_value);
-    valkeyaddon__jw_map_close(j);
 }
 
 int valkeyaddon__object_end(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx, struct valkeyaddon__jw *j,

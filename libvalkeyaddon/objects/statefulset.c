@@ -322,7 +322,17 @@ int valkeyaddon__build_statefulset(struct valkeyaddon__object *out, valkeyaddon_
     snprintf(primary_host, sizeof(primary_host), "%s-0.%s.%s.svc.%s", addon->name, addon->headless_service,
              addon->namespace_, addon->options->cluster_domain);
 
-    valkeyaddon__object_begin(&j, &valkeyaddon__statefulset_resource, addon, addon->name, NULL, NULL);
+    valkeyaddon__object_begin_metadata(&j, &valkeyaddon__statefulset_resource, addon, addon->name, NULL, NULL);
+    /*
+     * The plan by name, for people (kubectl get -o yaml) and for transports
+     * that realise the StatefulSet themselves (the local one runs servers from
+     * valkey_plan_config() of it). An annotation, not a label: a plan change
+     * must not touch labels (see labels.c), and nothing selects on it.
+     */
+    valkeyaddon__jw_key_map(&j, "annotations");
+    valkeyaddon__jw_kv_string(&j, "valkeyaddon.io/plan", p->plan);
+    valkeyaddon__jw_map_close(&j);
+    valkeyaddon__jw_map_close(&j); /* metadata */
     valkeyaddon__jw_key_map(&j, "spec");
     valkeyaddon__jw_kv_string(&j, "serviceName", addon->headless_service);
     valkeyaddon__jw_kv_int(&j, "replicas", p->replicas);

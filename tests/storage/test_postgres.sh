@@ -8,6 +8,13 @@ set -eu
 pg_start
 export VALKEYADDON_TEST_PG_SH="$top_srcdir/tests/support/pg.sh"
 
+# The installed script works on its own, twice (users run it with their own tools).
+for run in 1 2; do
+    pg_psql < "$top_srcdir/sql/app_addons.postgres.sql" > /dev/null 2>&1 ||
+        { echo "FAIL: psql could not run sql/app_addons.postgres.sql (run $run)"; exit 1; }
+done
+pg_psql -c "DROP TABLE app_addons" > /dev/null
+
 out="$PG_TEST_DIR/program.out"
 status=0
 "$top_builddir/tests/storage/test_storage_postgres" > "$out" 2>&1 || status=$?

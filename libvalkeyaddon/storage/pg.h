@@ -47,13 +47,7 @@ int valkeyaddon__pg_migrate(struct pg_storage *s, valkeyaddon_ctx *ctx);
 /* Report `what` failed with the server's message and SQLSTATE (scrubbed); returns VALKEYADDON_ESTORAGE. */
 int valkeyaddon__pg_fail(struct pg_storage *s, valkeyaddon_ctx *ctx, const char *what, const PGresult *res);
 
-/* Rows. */
-const char *valkeyaddon__pg_status_text(int status); /* NULL for anything but CREATING, READY, FAILED */
-int valkeyaddon__pg_check_row(valkeyaddon_ctx *ctx, const valkeyaddon_addon_row *row);
-int valkeyaddon__pg_check_key(valkeyaddon_ctx *ctx, const char *app_id, const char *addon_type);
 /* Fill out from row i of a result of the row columns (see pg_conn.c's ROW_COLUMNS). */
 int valkeyaddon__pg_decode_row(valkeyaddon_addon_row *out, valkeyaddon_ctx *ctx, const PGresult *res, int i);
-/* The longest prefix of message that fits size bytes (NUL included) and ends on a UTF-8 boundary. */
-size_t valkeyaddon__pg_utf8_cut(const char *message, size_t size);
 
 #endif

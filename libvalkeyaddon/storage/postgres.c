@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "storage/pg.h"
+#include "storage/row.h"
 #include "alloc.h"
+
+#define WHO "postgres storage"
 
 static int pg_migrate(valkeyaddon_storage *self, valkeyaddon_ctx *ctx)
 {
@@ -23,13 +26,13 @@ static int pg_upsert(valkeyaddon_addon_row *out, valkeyaddon_storage *self, valk
     PGresult *res;
     int error;
 
-    if ((error = valkeyaddon__pg_check_row(ctx, row)) < 0)
+    if ((error = valkeyaddon__row_check(ctx, WHO, row)) < 0)
         return error;
     values[0] = row->app_id;
     values[1] = row->addon_type;
     values[2] = row->tenant_id;
     values[3] = row->plan;
-    values[4] = valkeyaddon__pg_status_text(row->status);
+    values[4] = valkeyaddon__row_status_text(row->status);
     values[5] = row->status_message;
     values[6] = row->resource_name;
     values[7] = row->namespace_;
@@ -54,9 +57,7 @@ static int pg_get(valkeyaddon_addon_row *out, valkeyaddon_storage *self, valkeya
 
     if (!out)
         return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "out: must not be NULL");
-    if (!addon_type)
-        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "addon_type: must not be NULL");
-    if ((error = valkeyaddon__pg_check_key(ctx, app_id, addon_type)) < 0)
+    if ((error = valkeyaddon__row_check_key(ctx, WHO, app_id, addon_type)) < 0)
         return error;
     values[0] = app_id;
     values[1] = addon_type;
@@ -88,23 +89,17 @@ static int pg_set_status(valkeyaddon_storage *self, valkeyaddon_ctx *ctx, const 
     char cut[VALKEYADDON_STATUS_MESSAGE_BUFSIZE];
     const char *values[4];
     PGresult *res;
-    size_t len;
     int error;
 
-    if (!addon_type)
-        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "addon_type: must not be NULL");
-    if ((error = valkeyaddon__pg_check_key(ctx, app_id, addon_type)) < 0)
+    if ((error = valkeyaddon__row_check_key(ctx, WHO, app_id, addon_type)) < 0)
         return error;
-    if (!valkeyaddon__pg_status_text(status))
-        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL,
-                                  "status: %d is not VALKEYADDON_STATUS_CREATING, READY or FAILED", status);
-    /* A message is for the operator: a long one is cut (on a character boundary), as the row's array would. */
-    len = valkeyaddon__pg_utf8_cut(message ? message : "", sizeof(cut));
-    memcpy(cut, message ? message : "", len);
-    cut[len] = '\0';
+    if ((error = valkeyaddon__row_check_status(ctx, WHO, status)) < 0)
+        return error;
+    /* A message is for the operator: a long one is cut on a character boundary, as the row's array would. */
+    valkeyaddon__row_copy_message(cut, sizeof(cut), message);
     values[0] = app_id;
     values[1] = addon_type;
-    values[2] = valkeyaddon__pg_status_text(status);
+    values[2] = valkeyaddon__row_status_text(status);
     values[3] = cut;
     if ((error = valkeyaddon__pg_run(&res, (struct pg_storage *)self, ctx, PG_SET_STATUS, values, "set_status")) < 0)
         return error;
@@ -117,9 +112,7 @@ static int pg_remove(valkeyaddon_storage *self, valkeyaddon_ctx *ctx, const char
     PGresult *res;
     int error;
 
-    if (!addon_type)
-        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "addon_type: must not be NULL");
-    if ((error = valkeyaddon__pg_check_key(ctx, app_id, addon_type)) < 0)
+    if ((error = valkeyaddon__row_check_key(ctx, WHO, app_id, addon_type)) < 0)
         return error;
     values[0] = app_id;
     values[1] = addon_type;
@@ -138,7 +131,7 @@ static int pg_list(valkeyaddon_storage *self, valkeyaddon_ctx *ctx, const char *
 
     if (!callback)
         return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "callback: must not be NULL");
-    if (app_id && (error = valkeyaddon__pg_check_key(ctx, app_id, NULL)) < 0)
+    if ((error = valkeyaddon__row_check_app(ctx, WHO, app_id)) < 0)
         return error;
     values[0] = app_id;
     /*

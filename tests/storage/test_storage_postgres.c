@@ -25,6 +25,8 @@
 #include <valkeyaddon/storages.h>
 #include <valkeyaddon/sys/storage.h>
 
+#include "conformance.h"
+
 /* Everything the library logged during one test. */
 struct log_capture {
     int warnings;
@@ -772,6 +774,23 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* The shared conformance suite: each case gets a migrated storage over an emptied table. */
+static int postgres_factory(valkeyaddon_storage **out, valkeyaddon_ctx *ctx, void *payload)
+{
+    int error;
+
+    (void)payload;
+    if ((error = open_storage_with(out, ctx, getenv("PG_CONNINFO"), "vka-conformance")) < 0)
+        return error;
+    if ((error = (*out)->migrate(*out, ctx)) < 0) {
+        (*out)->free(*out);
+        *out = NULL;
+        return error;
+    }
+    admin_query("TRUNCATE app_addons");
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -797,5 +816,9 @@ int main(void)
         cmocka_unit_test(test_storage_postgres__through_the_context),
     };
 
-    return cmocka_run_group_tests_name("storage_postgres", tests, NULL, group_teardown);
+    int failures = cmocka_run_group_tests_name("storage_postgres", tests, NULL, NULL);
+
+    failures += storage_conformance_run("storage_postgres_conformance", postgres_factory, NULL);
+    group_teardown(NULL);
+    return failures ? 1 : 0;
 }

@@ -11,6 +11,8 @@ bash scripts/setup-debian.sh
 
 # CI has every checker installed: a missing one is a failure, not a skip.
 export VALKEYADDON_REQUIRE_ABI_CHECK=1 VALKEYADDON_REQUIRE_SCHEMA=1 VALKEYADDON_REQUIRE_REDIS=1
+# The PostgreSQL server package (postgresql) comes from setup-debian.sh; tests/support/pg.sh runs it.
+export VALKEYADDON_REQUIRE_POSTGRES=1
 export VALKEYADDON_SCHEMA_DIR="$src/tests/objects/schema"
 jobs="$(nproc)"
 total_pass=0

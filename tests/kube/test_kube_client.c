@@ -583,6 +583,74 @@ static void test_kube_client__rejected_token_is_unauthorized_after_one_re_read(v
     assert_not_in_output(f, TOKEN_A);
 }
 
+static int plugin_runs(const char *count_path)
+{
+    FILE *f = fopen(count_path, "r");
+    int c, lines = 0;
+
+    if (!f)
+        return 0;
+    while ((c = fgetc(f)) != EOF)
+        lines += c == '\n';
+    fclose(f);
+    return lines;
+}
+
+static void test_kube_client__exec_plugin_runs_again_on_401_only_once(void **state)
+{
+    struct fixture *f = *state;
+    char plugin[256], token_path[256], count_path[256], kubeconfig[256], ca[600], user[1024], script[1024];
+    struct entry e[16];
+    valkeyaddon_transport *t;
+
+    path_in(plugin, sizeof(plugin), "plugin.sh");
+    path_in(token_path, sizeof(token_path), "plugin-token");
+    path_in(count_path, sizeof(count_path), "plugin-runs");
+    snprintf(script, sizeof(script),
+             "#!/bin/sh\necho run >> '%s'\n"
+             "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
+             "\"status\":{\"token\":\"%%s\"}}' \"$(cat '%s')\"\n",
+             count_path, token_path);
+    write_file(plugin, script);
+    assert_int_equal(chmod(plugin, 0700), 0);
+    write_file(token_path, TOKEN_A);
+    server_tokens(TOKEN_A ",user-a,1\n");
+    ca_file_member(ca, sizeof(ca));
+    snprintf(user, sizeof(user),
+             "exec: {apiVersion: client.authentication.k8s.io/v1, command: \"%s\", interactiveMode: Never}", plugin);
+    write_kubeconfig(kubeconfig, sizeof(kubeconfig), "kubeconfig-exec", ca, user);
+    t = kube_transport(f, kubeconfig, 0);
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
+    assert_int_equal(plugin_runs(count_path), 1); /* the credential is cached */
+
+    /* The plugin's credential changes and the old one is revoked: one 401, one more run. */
+    write_file(token_path, TOKEN_B);
+    server_tokens(TOKEN_B ",user-b,2\n");
+    clear_log();
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
+    assert_int_equal(plugin_runs(count_path), 2);
+    assert_int_equal(logged(e, 16), 2);
+    assert_int_equal(e[0].status, 401);
+    assert_string_equal(e[1].user, "user-b");
+
+    /* A 503 after the renewal is retried without running the plugin yet again. */
+    write_file(token_path, TOKEN_C);
+    server_tokens(TOKEN_C ",user-c,3\n");
+    add_fault("{\"count\":1,\"status\":503,\"retry_after\":0,\"path_regex\":\"/configmaps/none\"}");
+    clear_log();
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
+    assert_int_equal(plugin_runs(count_path), 3);
+    assert_int_equal(logged(e, 16), 3);
+    assert_int_equal(e[0].status, 401);
+    assert_int_equal(e[1].status, 503);
+    assert_int_equal(e[2].status, 404);
+    assert_string_equal(e[2].user, "user-c");
+    assert_not_in_output(f, TOKEN_A);
+    assert_not_in_output(f, TOKEN_B);
+    assert_not_in_output(f, TOKEN_C);
+}
+
 /* ---- in-cluster configuration, end to end ---- */
 
 struct sa_dir {
@@ -652,6 +720,9 @@ static void test_kube_client__in_cluster_provision_with_a_rotated_token(void **s
     write_file(sa.token, SA_TOKEN_2 "\n");
     if (ensure_redis_url_secret(f->ctx, NS, "acme", "web") != 0)
         fail_msg("ensure_redis_url_secret: %s", valkeyaddon_ctx_error_message(f->ctx));
+    /* And again before the wait: the watch re-reads the token on its 401 too. */
+    server_tokens(SA_TOKEN_1 "," SA_USER ",sa-uid\n");
+    write_file(sa.token, SA_TOKEN_1 "\n");
     if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "web", 20000, NULL, NULL) != 0)
         fail_msg("wait: %s", valkeyaddon_ctx_error_message(f->ctx));
     memset(&info, 0, sizeof(info));
@@ -676,7 +747,7 @@ static void test_kube_client__in_cluster_provision_with_a_rotated_token(void **s
         assert_string_equal(e[i].user, SA_USER);
         assert_non_null(strstr(e[i].path, "/namespaces/" NS "/"));
     }
-    assert_int_equal(unauthorized, 1); /* exactly one, right after the rotation */
+    assert_int_equal(unauthorized, 2); /* exactly one after each rotation */
     assert_not_in_output(f, SA_TOKEN_1);
     assert_not_in_output(f, SA_TOKEN_2);
 }
@@ -1022,6 +1093,8 @@ static void test_kube_client__wait_follows_status_patches(void **state)
     assert_int_equal(info.status, VALKEYADDON_STATUS_CREATING);
 
     clear_log();
+    /* Opening the watch fails twice (503): it is re-opened, not given up. */
+    add_fault("{\"count\":2,\"status\":503,\"method\":\"GET\",\"path_regex\":\"/statefulsets$\"}");
     if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "web", 20000, on_progress, &p) != 0)
         fail_msg("wait: %s", valkeyaddon_ctx_error_message(f->ctx));
     assert_int_equal(info.status, VALKEYADDON_STATUS_READY);
@@ -1030,8 +1103,10 @@ static void test_kube_client__wait_follows_status_patches(void **state)
     assert_true(p.ready_sent);
     n = logged(e, 64);
     for (i = 0; i < n; i++)
-        watches += strstr(e[i].query, "watch=") != NULL;
+        watches += strstr(e[i].query, "watch=") != NULL && !e[i].fault;
     assert_int_equal(watches, 1); /* one watch followed every change */
+    assert_int_equal(e[0].status, 503);
+    assert_int_equal(e[1].status, 503);
 }
 
 int main(void)
@@ -1042,6 +1117,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kube_client__default_period_keeps_the_cached_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kube_client__rejected_token_is_unauthorized_after_one_re_read, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__exec_plugin_runs_again_on_401_only_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kube_client__in_cluster_provision_with_a_rotated_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kube_client__in_cluster_needs_the_environment_and_a_token, setup,
                                         teardown),

@@ -510,13 +510,13 @@ static void test_kube_client__token_file_is_re_read_periodically(void **state)
     struct entry e[8];
     char token_path[256];
     valkeyaddon_transport *t;
-    struct timespec wait = { 0, 400 * 1000000L };
+    struct timespec wait = { 1, 100 * 1000000L };
 
     path_in(token_path, sizeof(token_path), "token-periodic");
     /* Both tokens valid, as during a kubelet rotation: the user tells which one was sent. */
     server_tokens(TOKEN_A ",user-a,1\n" TOKEN_B ",user-b,2\n");
     t = token_file_transport(f, token_path, TOKEN_A);
-    assert_int_equal(valkeyaddon__kube_set_token_reread_ms(t, 300), 0);
+    assert_int_equal(valkeyaddon__kube_set_token_reread_ms(t, 1000), 0);
     assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
     write_file(token_path, TOKEN_B);
     assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND); /* within the period: the cached token */

@@ -30,7 +30,11 @@ int valkeyaddon__kube_code(long http_status, const char *reason)
     return http_status >= 400 ? VALKEYADDON_EREJECTED : VALKEYADDON_ERROR;
 }
 
-/* Append "; field: reason" (or the cause's message when allowed) for each cause. */
+/*
+ * Append "; field: reason" (or the cause's message when allowed) for each cause.
+ * A FieldManagerConflict's message is always kept: it is the apiserver's
+ * `conflict with "manager"`, naming who owns the field, never a value.
+ */
 static void append_causes(char *out, size_t size, yajl_val root, int sensitive)
 {
     const char *path[] = { "details", "causes", NULL };
@@ -44,11 +48,13 @@ static void append_causes(char *out, size_t size, yajl_val root, int sensitive)
         const char *field = valkeyaddon__json_string(cause, "field", NULL, NULL);
         const char *reason = valkeyaddon__json_string(cause, "reason", NULL, NULL);
         const char *message = valkeyaddon__json_string(cause, "message", NULL, NULL);
+        int quote = message && (!sensitive || (reason && strcmp(reason, "FieldManagerConflict") == 0 &&
+                                               strncmp(message, "conflict with \"", 15) == 0));
         used = strlen(out);
         if (used + 1 >= size)
             return;
         snprintf(out + used, size - used, "%s%s%s%s", i ? "; " : " [", field ? field : "",
-                 field ? ": " : "", sensitive || !message ? (reason ? reason : "") : message);
+                 field ? ": " : "", quote ? message : (reason ? reason : ""));
     }
     used = strlen(out);
     if (used + 2 < size)
@@ -81,8 +87,12 @@ int valkeyaddon__kube_status_error(valkeyaddon_ctx *ctx, long http_status, const
         append_causes(detail, sizeof(detail), root, sensitive);
     }
     code = valkeyaddon__kube_code(http_status, reason);
-    valkeyaddon__error(ctx, code, "%s: HTTP %ld%s%s%s", what, http_status, reason ? " " : "", reason ? reason : "",
-                       detail);
+    valkeyaddon__error(ctx, code, "%s: HTTP %ld%s%s%s%s", what, http_status, reason ? " " : "", reason ? reason : "",
+                       detail,
+                       code == VALKEYADDON_EUNAUTHORIZED
+                           ? " (the API server did not accept the credentials: renew the token, client "
+                             "certificate or exec credential of the kubeconfig or service account)"
+                           : "");
     yajl_tree_free(root);
     return code;
 }

@@ -15,8 +15,6 @@
 #include "transport/kubernetes/api_status.h"
 #include "transport/kubernetes/kube.h"
 
-/* client-go re-reads a rotating service-account token about once a minute. */
-#define TOKEN_REREAD_SECONDS 60
 /* An exec credential is renewed this long before it expires. */
 #define EXPIRY_SKEW_SECONDS 10
 
@@ -83,30 +81,67 @@ static void set_token(struct kube_transport *t, char *token)
     t->token = token;
 }
 
-/* Read a token file (first line, trimmed). */
-static int read_token_file(struct kube_transport *t, valkeyaddon_ctx *ctx)
+/* Read a token file (first line, trimmed): 0; 1 when unreadable (*errnum set); 2 when empty; -1 on ENOMEM. */
+static int load_token_file(struct kube_transport *t, int *errnum)
 {
     FILE *f = fopen(t->config.token_file, "r");
     char line[8192];
     size_t len;
     char *token;
 
-    if (!f)
-        return valkeyaddon__error(ctx, VALKEYADDON_EIO, "cannot read the token file %s: %s", t->config.token_file,
-                                  strerror(errno));
+    if (!f) {
+        *errnum = errno;
+        return 1;
+    }
     len = fread(line, 1, sizeof(line) - 1, f);
     fclose(f);
     line[len] = '\0';
     while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
         line[--len] = '\0';
     if (!len)
-        return valkeyaddon__error(ctx, VALKEYADDON_ECONFIG, "the token file %s is empty", t->config.token_file);
+        return 2;
     token = valkeyaddon__strdup(line);
     OPENSSL_cleanse(line, sizeof(line));
     if (!token)
-        return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory reading the token file");
+        return -1;
     set_token(t, token);
-    t->token_read_at = time(NULL);
+    return 0;
+}
+
+/*
+ * (Re-)read the token file. keep_old: the periodic re-read; as client-go's
+ * cachingTokenSource, when the file cannot be read (being replaced, briefly
+ * empty) keep the token we have and warn, rather than fail a request the old
+ * token may still serve. Either way the next attempt is a period away.
+ */
+static int read_token_file(struct kube_transport *t, valkeyaddon_ctx *ctx, int keep_old)
+{
+    int errnum = 0;
+    int rc = load_token_file(t, &errnum);
+
+    if (rc < 0)
+        return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory reading the token file");
+    if (rc > 0 && !(keep_old && t->token)) {
+        if (rc == 1)
+            return valkeyaddon__error(ctx, VALKEYADDON_EIO, "cannot read the token file %s: %s",
+                                      t->config.token_file, strerror(errnum));
+        return valkeyaddon__error(ctx, VALKEYADDON_ECONFIG, "the token file %s is empty", t->config.token_file);
+    }
+    if (rc > 0)
+        valkeyaddon__log(ctx, VALKEYADDON_LOG_WARNING, "the token file %s %s%s; still using the token read before",
+                         t->config.token_file, rc == 1 ? "cannot be read: " : "is empty",
+                         rc == 1 ? strerror(errnum) : "");
+    t->token_read_at_ms = valkeyaddon__kube_now_ms();
+    return VALKEYADDON_OK;
+}
+
+int valkeyaddon__kube_set_token_reread_ms(valkeyaddon_transport *transport, long long period_ms)
+{
+    struct kube_transport *t = (struct kube_transport *)transport;
+
+    if (!transport || period_ms < 0 || t->magic != VALKEYADDON__KUBE_MAGIC)
+        return VALKEYADDON_EINVAL;
+    t->token_reread_ms = period_ms;
     return VALKEYADDON_OK;
 }
 
@@ -138,9 +173,15 @@ int valkeyaddon__kube_prepare_auth(struct kube_transport *t, valkeyaddon_ctx *ct
         if ((error = refresh_exec(t, ctx, force_refresh)) < 0)
             return error;
         token = t->exec_credential.token;
+    } else if (t->config.token_file && (force_refresh || !t->token)) {
+        /* First use, or the server refused the token we had: the file must be read now. */
+        if ((error = read_token_file(t, ctx, 0)) < 0)
+            return error;
+        token = t->token;
     } else if (t->config.token_file &&
-               (force_refresh || !t->token || time(NULL) - t->token_read_at >= TOKEN_REREAD_SECONDS)) {
-        if ((error = read_token_file(t, ctx)) < 0)
+               (!t->token_read_at_ms || valkeyaddon__kube_now_ms() - t->token_read_at_ms >= t->token_reread_ms)) {
+        /* Periodically, as the kubelet rotates projected tokens before the old one expires. */
+        if ((error = read_token_file(t, ctx, 1)) < 0)
             return error;
         token = t->token;
     } else {
@@ -257,7 +298,7 @@ int valkeyaddon__kube_request(struct kube_transport *t, valkeyaddon_ctx *ctx, co
                               const char *what, struct kube_response *resp)
 {
     long long deadline = valkeyaddon__kube_now_ms() + t->retry_deadline_ms;
-    int attempt = 0, refreshed = 0, error;
+    int attempt = 0, refreshed = 0, force_refresh = 0, error;
     char content_header[128];
     CURLcode rc;
 
@@ -279,10 +320,11 @@ int valkeyaddon__kube_request(struct kube_transport *t, valkeyaddon_ctx *ctx, co
         }
         if (!headers)
             return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "%s: out of memory", what);
-        if ((error = valkeyaddon__kube_prepare_auth(t, ctx, &headers, 0)) < 0) {
+        if ((error = valkeyaddon__kube_prepare_auth(t, ctx, &headers, force_refresh)) < 0) {
             valkeyaddon__kube_free_headers(headers);
             return error;
         }
+        force_refresh = 0; /* once: a retry after a 503 must not run an exec plugin again */
         rc = perform(t, method, url, headers, body, len, resp);
         valkeyaddon__kube_free_headers(headers);
         if (rc == CURLE_OK)
@@ -290,11 +332,10 @@ int valkeyaddon__kube_request(struct kube_transport *t, valkeyaddon_ctx *ctx, co
 
         if (rc == CURLE_OK && resp->status == 401 && !refreshed && (t->config.has_exec || t->config.token_file)) {
             /* A rotated token or an expired exec credential: renew once and try again. */
-            refreshed = 1;
-            if (t->config.has_exec)
-                valkeyaddon__kube_credential_clear(&t->exec_credential);
-            else
-                t->token_read_at = 0;
+            refreshed = force_refresh = 1;
+            valkeyaddon__log(ctx, VALKEYADDON_LOG_INFO, "%s: HTTP 401; %s and retrying once", what,
+                             t->config.has_exec ? "running the exec credential plugin again"
+                                                : "re-reading the token file");
             continue;
         }
         if (rc == CURLE_OK && !retryable_status(resp->status))

@@ -13,13 +13,17 @@
 
 #define VALKEYADDON__KUBE_MAGIC 0x6b756265u /* "kube" */
 
+/* client-go re-reads a rotating token file about once a minute. */
+#define VALKEYADDON__KUBE_TOKEN_REREAD_MS 60000LL
+
 struct kube_transport {
     valkeyaddon_transport base; /* first: the vtable pointer is the object pointer */
     uint32_t magic;
     struct valkeyaddon__kube_config config;
     CURL *curl;                 /* one handle: its connection is reused across calls */
     char *token;                /* current bearer token, or NULL (wiped on change) */
-    time_t token_read_at;       /* when token_file was last read */
+    long long token_read_at_ms; /* when token_file was last read (valkeyaddon__kube_now_ms) */
+    long long token_reread_ms;  /* how often token_file is re-read; VALKEYADDON__KUBE_TOKEN_REREAD_MS */
     struct valkeyaddon__kube_credential exec_credential; /* from the exec plugin, if any */
     long connect_timeout_ms, request_timeout_ms, retry_deadline_ms;
     uint64_t jitter_state;
@@ -30,6 +34,23 @@ struct kube_response {
     long retry_after_s;         /* Retry-After, -1 when absent */
     valkeyaddon_buffer body;
 };
+
+/*
+ * The constructor behind valkeyaddon_transport_kubernetes_new(), which passes
+ * NULL for in_cluster_root. With options->in_cluster, the service account is
+ * read under in_cluster_root (see valkeyaddon__kube_config_in_cluster()), so
+ * that tests can point the transport at a service-account directory of their
+ * own. Internal: not exported from the shared library.
+ */
+int valkeyaddon__kube_transport_new(valkeyaddon_transport **out, valkeyaddon_ctx *ctx,
+                                    const valkeyaddon_kubernetes_options *options, const char *in_cluster_root);
+
+/*
+ * Set how often a Kubernetes transport re-reads its token file (ms; 0: before
+ * every request). For tests of the periodic re-read, which would otherwise
+ * wait a minute. VALKEYADDON_EINVAL for another transport or a negative period.
+ */
+int valkeyaddon__kube_set_token_reread_ms(valkeyaddon_transport *transport, long long period_ms);
 
 /* Free a request's header list, wiping it first (it carries the bearer token). */
 void valkeyaddon__kube_free_headers(struct curl_slist *headers);

@@ -165,6 +165,12 @@ static int check_options(valkeyaddon_ctx *ctx, const valkeyaddon_kubernetes_opti
 int valkeyaddon_transport_kubernetes_new(valkeyaddon_transport **out, valkeyaddon_ctx *ctx,
                                          const valkeyaddon_kubernetes_options *options)
 {
+    return valkeyaddon__kube_transport_new(out, ctx, options, NULL);
+}
+
+int valkeyaddon__kube_transport_new(valkeyaddon_transport **out, valkeyaddon_ctx *ctx,
+                                    const valkeyaddon_kubernetes_options *options, const char *in_cluster_root)
+{
     valkeyaddon_kubernetes_options defaults = VALKEYADDON_KUBERNETES_OPTIONS_INIT;
     struct kube_transport *t;
     int error;
@@ -184,9 +190,10 @@ int valkeyaddon_transport_kubernetes_new(valkeyaddon_transport **out, valkeyaddo
     t->connect_timeout_ms = options->connect_timeout_ms ? options->connect_timeout_ms : 10000;
     t->request_timeout_ms = options->request_timeout_ms ? options->request_timeout_ms : 30000;
     t->retry_deadline_ms = options->retry_deadline_ms ? options->retry_deadline_ms : 60000;
+    t->token_reread_ms = VALKEYADDON__KUBE_TOKEN_REREAD_MS;
     t->jitter_state = ((uint64_t)valkeyaddon__kube_now_ms() << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;
 
-    error = options->in_cluster ? valkeyaddon__kube_config_in_cluster(&t->config, ctx, NULL)
+    error = options->in_cluster ? valkeyaddon__kube_config_in_cluster(&t->config, ctx, in_cluster_root)
                                 : valkeyaddon__kube_config_load(&t->config, ctx, options->kubeconfig, options->context);
     if (error < 0) {
         valkeyaddon__free(t);

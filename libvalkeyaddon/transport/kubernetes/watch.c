@@ -186,7 +186,7 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
     struct kube_transport *t = (struct kube_transport *)self;
     long long deadline = valkeyaddon__kube_now_ms() + timeout_ms;
     struct watch_state w;
-    int error = VALKEYADDON_OK;
+    int error = VALKEYADDON_OK, refreshed = 0, force_refresh = 0;
 
     memset(&w, 0, sizeof(w));
     w.ctx = ctx;
@@ -213,13 +213,14 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
             break;
         }
         if (!(headers = curl_slist_append(NULL, "Accept: application/json")) ||
-            (error = valkeyaddon__kube_prepare_auth(t, ctx, &headers, 0)) < 0) {
+            (error = valkeyaddon__kube_prepare_auth(t, ctx, &headers, force_refresh)) < 0) {
             valkeyaddon__kube_free_headers(headers);
             valkeyaddon__free(url);
             if (!error)
                 error = valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "watch: out of memory");
             break;
         }
+        force_refresh = 0;
         curl_easy_setopt(t->curl, CURLOPT_URL, url);
         curl_easy_setopt(t->curl, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(t->curl, CURLOPT_CUSTOMREQUEST, NULL);
@@ -242,6 +243,21 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
         if (rc == CURLE_OK && w.http_status == 410) {
             valkeyaddon__buffer_dispose_secret(&w.line);
             w.gone = 1;
+            continue;
+        }
+        if (rc == CURLE_OK && w.http_status == 401 && !refreshed && (t->config.has_exec || t->config.token_file)) {
+            /* As valkeyaddon__kube_request: a rotated token or an expired exec credential, renewed once. */
+            valkeyaddon__buffer_dispose_secret(&w.line);
+            refreshed = force_refresh = 1;
+            valkeyaddon__log(ctx, VALKEYADDON_LOG_INFO, "watch: HTTP 401; renewing the credentials and retrying once");
+            continue;
+        }
+        if (rc == CURLE_OK && (w.http_status == 429 || w.http_status >= 500) && left > 1000) {
+            /* Overload or a server hiccup: re-open after a second, until the deadline. */
+            struct timespec second = { 1, 0 };
+            valkeyaddon__buffer_dispose_secret(&w.line);
+            valkeyaddon__log(ctx, VALKEYADDON_LOG_WARNING, "watch: HTTP %ld; re-opening in 1 s", w.http_status);
+            nanosleep(&second, NULL);
             continue;
         }
         if (rc == CURLE_OK && w.http_status >= 400) {

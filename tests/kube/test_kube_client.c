@@ -1,0 +1,1139 @@
+/*
+ * The Kubernetes transport inside one long-lived process, against the API test
+ * server (tests/support/kube_api_server.py), which this program starts itself:
+ * token files rotated between requests, the in-cluster configuration end to
+ * end, apply conflicts, every error class and retries under injected faults.
+ * What the server saw is read from its request log (GET /_test/requests).
+ * Links libvalkeyaddon-internal.la for the two internal test hooks
+ * (valkeyaddon__kube_transport_new with a service-account root, and
+ * valkeyaddon__kube_set_token_reread_ms). See docs/kubernetes-tests.md.
+ */
+#define _GNU_SOURCE 1
+#include "helpers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <yajl/yajl_tree.h>
+
+#include "alloc.h"
+#include "util/base64.h"
+#include "transport/kubernetes/kube.h"
+
+#define NS "kube-client-test"
+/* Tokens the server accepts through its --token-file, rotated by the tests. Never printed. */
+#define TOKEN_A "rotating-token-alpha-1111"
+#define TOKEN_B "rotating-token-bravo-2222"
+#define TOKEN_C "rotating-token-charlie-3333"
+#define SA_TOKEN_1 "service-account-token-one-4444"
+#define SA_TOKEN_2 "service-account-token-two-5555"
+#define SA_USER "system:serviceaccount:paas:valkeyaddon"
+
+/* The one server every test shares (reset before each). */
+static struct {
+    pid_t pid;
+    int stdout_fd;
+    char dir[64];          /* the temporary directory of the whole run */
+    char tokens[128];      /* the server's --token-file */
+    char ca[512], url[128], token[256], forbidden[256], client_cert[512], client_key[512], kubeconfig[512];
+    long port;
+    CURL *control;         /* the control API client (admin token) */
+} S;
+
+static const valkeyaddon_resource CONFIGMAPS = { "v1", "ConfigMap", "configmaps", 1 };
+static const valkeyaddon_resource SECRETS = { "v1", "Secret", "secrets", 1 };
+static const valkeyaddon_resource STATEFULSETS = { "apps/v1", "StatefulSet", "statefulsets", 1 };
+
+struct fixture {
+    struct log_capture log;
+    valkeyaddon_ctx *ctx;
+    valkeyaddon_transport *t; /* freed by teardown unless given to ctx */
+    valkeyaddon_buffer *out;
+};
+
+/* ---- files ---- */
+
+static void write_file(const char *path, const char *text)
+{
+    char tmp[600];
+    FILE *f;
+
+    /* Write and rename, as the kubelet swaps a projected token: readers never see half a file. */
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    assert_non_null(f = fopen(tmp, "w"));
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *text;
+    long len;
+
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    rewind(f);
+    assert_non_null(text = calloc(1, (size_t)len + 1));
+    assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    return text;
+}
+
+static void path_in(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", S.dir, name);
+}
+
+/* The server's accepted file tokens: "token,user,uid" lines. */
+static void server_tokens(const char *lines)
+{
+    write_file(S.tokens, lines);
+}
+
+static const char *json_str(yajl_val v, const char *key)
+{
+    const char *path[] = { key, NULL };
+    yajl_val s = yajl_tree_get(v, path, yajl_t_string);
+
+    return s ? YAJL_GET_STRING(s) : NULL;
+}
+
+/* ---- the server ---- */
+
+static void copy_str(char *out, size_t size, yajl_val root, const char *key)
+{
+    const char *s = json_str(root, key);
+
+    assert_non_null(s);
+    assert_true(strlen(s) < size);
+    strcpy(out, s);
+}
+
+static int start_server(void **state)
+{
+    const char *python = getenv("PYTHON3"), *srcdir = getenv("top_srcdir");
+    char script[1024], state_dir[128], log_path[128], line[256] = "", *text;
+    const char *path[] = { "port", NULL };
+    size_t used = 0;
+    pid_t parent = getpid();
+    int out[2];
+    yajl_val root;
+
+    (void)state;
+    if (!python || !*python)
+        python = "python3";
+    snprintf(script, sizeof(script), "%s/tests/support/kube_api_server.py", srcdir ? srcdir : ".");
+    strcpy(S.dir, "/tmp/test_kube_client.XXXXXX");
+    assert_non_null(mkdtemp(S.dir));
+    path_in(S.tokens, sizeof(S.tokens), "server-tokens");
+    path_in(state_dir, sizeof(state_dir), "server");
+    path_in(log_path, sizeof(log_path), "server.log");
+    server_tokens("");
+    assert_int_equal(pipe(out), 0);
+    S.pid = fork();
+    assert_true(S.pid >= 0);
+    if (S.pid == 0) {
+        int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        /* The server must not outlive this program, even if it crashes. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(1);
+        dup2(out[1], 1);
+        if (log_fd >= 0)
+            dup2(log_fd, 2);
+        close(out[0]);
+        close(out[1]);
+        execlp(python, python, script, "--state-dir", state_dir, "--token-file", S.tokens, "--auto-ready", "0.05",
+               (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    S.stdout_fd = out[0];
+    while (!strchr(line, '\n') && used < sizeof(line) - 1) {
+        struct pollfd p = { out[0], POLLIN, 0 };
+        ssize_t n;
+        if (poll(&p, 1, 30000) <= 0)
+            break;
+        if ((n = read(out[0], line + used, sizeof(line) - 1 - used)) <= 0)
+            break;
+        used += (size_t)n;
+        line[used] = '\0';
+    }
+    if (strncmp(line, "READY https://127.0.0.1:", 24) != 0) {
+        print_error("the API test server did not start (see %s): %s\n", log_path, line);
+        return -1;
+    }
+    snprintf(line, sizeof(line), "%s/server.json", state_dir);
+    text = read_file(line);
+    assert_non_null(root = yajl_tree_parse(text, NULL, 0));
+    free(text);
+    S.port = YAJL_GET_INTEGER(yajl_tree_get(root, path, yajl_t_number));
+    copy_str(S.ca, sizeof(S.ca), root, "ca");
+    copy_str(S.url, sizeof(S.url), root, "url");
+    copy_str(S.token, sizeof(S.token), root, "token");
+    copy_str(S.forbidden, sizeof(S.forbidden), root, "forbidden_token");
+    copy_str(S.client_cert, sizeof(S.client_cert), root, "client_cert");
+    copy_str(S.client_key, sizeof(S.client_key), root, "client_key");
+    copy_str(S.kubeconfig, sizeof(S.kubeconfig), root, "kubeconfig");
+    yajl_tree_free(root);
+    assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    assert_non_null(S.control = curl_easy_init());
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int stop_server(void **state)
+{
+    int status, i;
+
+    (void)state;
+    if (S.control)
+        curl_easy_cleanup(S.control);
+    if (S.pid > 0) {
+        kill(S.pid, SIGTERM);
+        for (i = 0; i < 100 && waitpid(S.pid, &status, WNOHANG) == 0; i++)
+            usleep(100000);
+        if (i == 100) {
+            kill(S.pid, SIGKILL);
+            waitpid(S.pid, &status, 0);
+        }
+    }
+    if (S.stdout_fd > 0)
+        close(S.stdout_fd);
+    if (S.dir[0])
+        nftw(S.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    curl_global_cleanup();
+    return 0;
+}
+
+/* ---- the control API (and raw requests as another client would send them) ---- */
+
+struct body {
+    char *data;
+    size_t len;
+};
+
+static size_t collect(char *data, size_t size, size_t count, void *payload)
+{
+    struct body *b = payload;
+    char *grown = realloc(b->data, b->len + size * count + 1);
+
+    if (!grown)
+        return 0;
+    memcpy(grown + b->len, data, size * count);
+    b->data = grown;
+    b->len += size * count;
+    b->data[b->len] = '\0';
+    return size * count;
+}
+
+/* One request with the admin token; returns the status, the parsed body in *parsed if wanted. */
+static long raw_request(const char *method, const char *path, const char *content_type, const char *json,
+                        yajl_val *parsed)
+{
+    struct curl_slist *headers = NULL;
+    struct body b = { NULL, 0 };
+    char url[1024], auth[512], ctype[128];
+    long status = 0;
+    CURLcode rc;
+    int attempt;
+
+    snprintf(url, sizeof(url), "%s%s", S.url, path);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", S.token);
+    snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type ? content_type : "application/json");
+    headers = curl_slist_append(headers, auth);
+    headers = curl_slist_append(headers, ctype);
+    curl_easy_reset(S.control);
+    curl_easy_setopt(S.control, CURLOPT_URL, url);
+    curl_easy_setopt(S.control, CURLOPT_CAINFO, S.ca);
+    curl_easy_setopt(S.control, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(S.control, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(S.control, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(S.control, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(S.control, CURLOPT_TIMEOUT, 20L);
+    if (json)
+        curl_easy_setopt(S.control, CURLOPT_POSTFIELDS, json);
+    /* The server closes idle keep-alive connections: one fresh attempt. */
+    for (attempt = 0; attempt < 2; attempt++) {
+        free(b.data);
+        b.data = NULL;
+        b.len = 0;
+        if ((rc = curl_easy_perform(S.control)) == CURLE_OK)
+            break;
+    }
+    curl_slist_free_all(headers);
+    assert_int_equal(rc, CURLE_OK);
+    curl_easy_getinfo(S.control, CURLINFO_RESPONSE_CODE, &status);
+    if (parsed) {
+        *parsed = b.data ? yajl_tree_parse(b.data, NULL, 0) : NULL;
+        assert_non_null(*parsed);
+    }
+    free(b.data);
+    return status;
+}
+
+static yajl_val control(const char *method, const char *path, const char *json)
+{
+    yajl_val parsed = NULL;
+    long status = raw_request(method, path, "application/json", json, &parsed);
+
+    if (status >= 300)
+        fail_msg("%s %s: HTTP %ld", method, path, status);
+    return parsed;
+}
+
+static void control_void(const char *method, const char *path, const char *json)
+{
+    yajl_tree_free(control(method, path, json));
+}
+
+/* What the server logged of one request. */
+struct entry {
+    char method[8];
+    char path[256];
+    char query[256];
+    char user[128];
+    long status; /* 0 for a dropped connection */
+    int fault;
+};
+
+/* The request log since the last reset (control requests are never in it). */
+static size_t logged(struct entry *out, size_t max)
+{
+    yajl_val root = control("GET", "/_test/requests", NULL);
+    const char *path[] = { "items", NULL }, *status_path[] = { "status", NULL }, *fault_path[] = { "was_fault", NULL };
+    yajl_val items = yajl_tree_get(root, path, yajl_t_array);
+    size_t i, n = 0;
+
+    assert_non_null(items);
+    for (i = 0; i < items->u.array.len && n < max; i++, n++) {
+        yajl_val e = items->u.array.values[i], status = yajl_tree_get(e, status_path, yajl_t_number);
+        const char *s;
+        memset(&out[n], 0, sizeof(out[n]));
+        snprintf(out[n].method, sizeof(out[n].method), "%s", (s = json_str(e, "method")) ? s : "");
+        snprintf(out[n].path, sizeof(out[n].path), "%s", (s = json_str(e, "path")) ? s : "");
+        snprintf(out[n].query, sizeof(out[n].query), "%s", (s = json_str(e, "query")) ? s : "");
+        snprintf(out[n].user, sizeof(out[n].user), "%s", (s = json_str(e, "user")) ? s : "");
+        out[n].status = status ? (long)YAJL_GET_INTEGER(status) : 0;
+        out[n].fault = YAJL_IS_TRUE(yajl_tree_get(e, fault_path, yajl_t_any));
+    }
+    yajl_tree_free(root);
+    return n;
+}
+
+static void clear_log(void)
+{
+    control_void("DELETE", "/_test/requests", NULL);
+}
+
+static void add_fault(const char *json)
+{
+    control_void("POST", "/_test/faults", json);
+}
+
+static void sts_mode(const char *name, const char *mode, int ready)
+{
+    char body[256];
+
+    snprintf(body, sizeof(body), "{\"namespace\":\"%s\",\"name\":\"%s\",\"mode\":\"%s\",\"ready_replicas\":%d}", NS,
+             name, mode, ready);
+    control_void("POST", "/_test/statefulset-status", body);
+}
+
+/* ---- transports and fixtures ---- */
+
+/* A kubeconfig with one context; cluster_ca and user are YAML flow-map members. */
+static void write_kubeconfig(char *path, size_t size, const char *name, const char *cluster_ca, const char *user)
+{
+    char text[40000];
+
+    path_in(path, size, name);
+    snprintf(text, sizeof(text),
+             "apiVersion: v1\nkind: Config\ncurrent-context: t\n"
+             "clusters:\n- name: c\n  cluster: {server: \"%s\", %s}\n"
+             "users:\n- name: u\n  user: {%s}\n"
+             "contexts:\n- name: t\n  context: {cluster: c, user: u, namespace: " NS "}\n",
+             S.url, cluster_ca, user);
+    write_file(path, text);
+}
+
+static void ca_file_member(char *out, size_t size)
+{
+    snprintf(out, size, "certificate-authority: \"%s\"", S.ca);
+}
+
+static valkeyaddon_transport *kube_transport(struct fixture *f, const char *kubeconfig, long retry_deadline_ms)
+{
+    valkeyaddon_kubernetes_options o = VALKEYADDON_KUBERNETES_OPTIONS_INIT;
+    valkeyaddon_transport *t = NULL;
+
+    o.kubeconfig = kubeconfig;
+    o.retry_deadline_ms = retry_deadline_ms;
+    if (valkeyaddon_transport_kubernetes_new(&t, f->ctx, &o) != 0)
+        fail_msg("transport: %s", valkeyaddon_ctx_error_message(f->ctx));
+    f->t = t;
+    return t;
+}
+
+/* A transport whose user reads its bearer token from token_path (written with `token`). */
+static valkeyaddon_transport *token_file_transport(struct fixture *f, const char *token_path, const char *token)
+{
+    char kubeconfig[256], ca[600], user[400];
+
+    write_file(token_path, token);
+    ca_file_member(ca, sizeof(ca));
+    snprintf(user, sizeof(user), "tokenFile: \"%s\"", token_path);
+    write_kubeconfig(kubeconfig, sizeof(kubeconfig), "kubeconfig-token-file", ca, user);
+    return kube_transport(f, kubeconfig, 0);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    f->ctx = new_capturing_ctx(&f->log, VALKEYADDON_LOG_DEBUG);
+    assert_int_equal(valkeyaddon_buffer_new(&f->out), 0);
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    unsetenv("KUBERNETES_SERVICE_PORT");
+    unsetenv("POD_NAMESPACE");
+    server_tokens("");
+    control_void("POST", "/_test/reset", NULL);
+    control_void("DELETE", "/_test/faults", NULL);
+    clear_log();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    if (f->t)
+        f->t->free(f->t);
+    valkeyaddon_buffer_free(f->out);
+    valkeyaddon_ctx_free(f->ctx);
+    free(f);
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    unsetenv("KUBERNETES_SERVICE_PORT");
+    return 0;
+}
+
+/* Give the fixture's transport to its context (which then frees it). */
+static void hand_to_ctx(struct fixture *f)
+{
+    assert_int_equal(valkeyaddon_ctx_set_transport(f->ctx, f->t), 0);
+    f->t = NULL;
+}
+
+static int get_cm(struct fixture *f, valkeyaddon_transport *t, const char *name)
+{
+    return t->get(f->out, t, f->ctx, &CONFIGMAPS, NS, name);
+}
+
+static void create_cm(struct fixture *f, valkeyaddon_transport *t, const char *name)
+{
+    char body[256];
+
+    snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\"}}", name);
+    if (t->create(f->out, t, f->ctx, &CONFIGMAPS, NS, body, strlen(body)) != 0)
+        fail_msg("create: %s", valkeyaddon_ctx_error_message(f->ctx));
+}
+
+static void assert_not_in_output(struct fixture *f, const char *secret)
+{
+    assert_null(strstr(valkeyaddon_ctx_error_message(f->ctx), secret));
+    assert_null(strstr(f->log.all, secret));
+}
+
+/* ---- token rotation in one process ---- */
+
+static void test_kube_client__rotated_token_file_is_re_read_on_401(void **state)
+{
+    struct fixture *f = *state;
+    struct entry e[8];
+    char token_path[256];
+    valkeyaddon_transport *t;
+
+    path_in(token_path, sizeof(token_path), "token-401");
+    server_tokens(TOKEN_A ",user-a,1\n");
+    t = token_file_transport(f, token_path, TOKEN_A "\n");
+    create_cm(f, t, "rotation");
+    assert_int_equal(logged(e, 8), 1);
+    assert_string_equal(e[0].user, "user-a");
+
+    /* Rotate: the server forgets the old token and the file holds the new one. */
+    server_tokens(TOKEN_B ",user-b,2\n");
+    write_file(token_path, TOKEN_B "\n");
+    clear_log();
+    assert_int_equal(get_cm(f, t, "rotation"), 0);
+    assert_int_equal(logged(e, 8), 2);
+    assert_int_equal(e[0].status, 401);
+    assert_int_equal(e[1].status, 200);
+    assert_string_equal(e[1].user, "user-b");
+    assert_non_null(strstr(f->log.all, "re-reading the token file"));
+
+    /* The new token is kept: no more 401s. */
+    clear_log();
+    assert_int_equal(get_cm(f, t, "rotation"), 0);
+    assert_int_equal(get_cm(f, t, "rotation"), 0);
+    assert_int_equal(logged(e, 8), 2);
+    assert_string_equal(e[0].user, "user-b");
+    assert_string_equal(e[1].user, "user-b");
+    assert_not_in_output(f, TOKEN_A);
+    assert_not_in_output(f, TOKEN_B);
+}
+
+static void test_kube_client__token_file_is_re_read_periodically(void **state)
+{
+    struct fixture *f = *state;
+    struct entry e[8];
+    char token_path[256];
+    valkeyaddon_transport *t;
+    struct timespec wait = { 1, 100 * 1000000L };
+
+    path_in(token_path, sizeof(token_path), "token-periodic");
+    /* Both tokens valid, as during a kubelet rotation: the user tells which one was sent. */
+    server_tokens(TOKEN_A ",user-a,1\n" TOKEN_B ",user-b,2\n");
+    t = token_file_transport(f, token_path, TOKEN_A);
+    assert_int_equal(valkeyaddon__kube_set_token_reread_ms(t, 1000), 0);
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
+    write_file(token_path, TOKEN_B);
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND); /* within the period: the cached token */
+    nanosleep(&wait, NULL);
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND); /* after it: the file again, no 401 first */
+    assert_int_equal(logged(e, 8), 3);
+    assert_string_equal(e[0].user, "user-a");
+    assert_string_equal(e[1].user, "user-a");
+    assert_string_equal(e[2].user, "user-b");
+    assert_int_equal(e[2].status, 404);
+
+    /* A file missing at a periodic re-read (mid-replacement): keep the last token and warn. */
+    assert_int_equal(unlink(token_path), 0);
+    nanosleep(&wait, NULL);
+    clear_log();
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
+    assert_int_equal(logged(e, 8), 1);
+    assert_string_equal(e[0].user, "user-b");
+    assert_non_null(strstr(f->log.all, "still using the token read before"));
+    assert_int_equal(valkeyaddon__kube_set_token_reread_ms(t, -1), VALKEYADDON_EINVAL);
+    assert_not_in_output(f, TOKEN_A);
+    assert_not_in_output(f, TOKEN_B);
+}
+
+static void test_kube_client__default_period_keeps_the_cached_token(void **state)
+{
+    struct fixture *f = *state;
+    struct entry e[8];
+    char token_path[256];
+    valkeyaddon_transport *t;
+
+    path_in(token_path, sizeof(token_path), "token-default");
+    server_tokens(TOKEN_A ",user-a,1\n" TOKEN_B ",user-b,2\n");
+    t = token_file_transport(f, token_path, TOKEN_A);
+    assert_true(((struct kube_transport *)t)->token_reread_ms == VALKEYADDON__KUBE_TOKEN_REREAD_MS);
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
+    write_file(token_path, TOKEN_B);
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
+    assert_int_equal(logged(e, 8), 2);
+    assert_string_equal(e[1].user, "user-a"); /* a minute has not passed */
+}
+
+static void test_kube_client__rejected_token_is_unauthorized_after_one_re_read(void **state)
+{
+    struct fixture *f = *state;
+    struct entry e[8];
+    char token_path[256];
+    const char *message;
+    valkeyaddon_transport *t;
+
+    path_in(token_path, sizeof(token_path), "token-rejected");
+    server_tokens(TOKEN_A ",user-a,1\n");
+    t = token_file_transport(f, token_path, TOKEN_C);
+    assert_int_equal(get_cm(f, t, "x"), VALKEYADDON_EUNAUTHORIZED);
+    message = valkeyaddon_ctx_error_message(f->ctx);
+    assert_non_null(strstr(message, "get ConfigMap " NS "/x: HTTP 401 Unauthorized"));
+    assert_non_null(strstr(message, "renew the token"));
+    assert_null(strchr(message, '\n'));
+    /* One re-read and one retry, not a loop. */
+    assert_int_equal(logged(e, 8), 2);
+    assert_int_equal(e[0].status, 401);
+    assert_int_equal(e[1].status, 401);
+    assert_not_in_output(f, TOKEN_C);
+    assert_not_in_output(f, TOKEN_A);
+}
+
+static int plugin_runs(const char *count_path)
+{
+    FILE *f = fopen(count_path, "r");
+    int c, lines = 0;
+
+    if (!f)
+        return 0;
+    while ((c = fgetc(f)) != EOF)
+        lines += c == '\n';
+    fclose(f);
+    return lines;
+}
+
+static void test_kube_client__exec_plugin_runs_again_on_401_only_once(void **state)
+{
+    struct fixture *f = *state;
+    char plugin[256], token_path[256], count_path[256], kubeconfig[256], ca[600], user[1024], script[1024];
+    struct entry e[16];
+    valkeyaddon_transport *t;
+
+    path_in(plugin, sizeof(plugin), "plugin.sh");
+    path_in(token_path, sizeof(token_path), "plugin-token");
+    path_in(count_path, sizeof(count_path), "plugin-runs");
+    snprintf(script, sizeof(script),
+             "#!/bin/sh\necho run >> '%s'\n"
+             "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
+             "\"status\":{\"token\":\"%%s\"}}' \"$(cat '%s')\"\n",
+             count_path, token_path);
+    write_file(plugin, script);
+    assert_int_equal(chmod(plugin, 0700), 0);
+    write_file(token_path, TOKEN_A);
+    server_tokens(TOKEN_A ",user-a,1\n");
+    ca_file_member(ca, sizeof(ca));
+    snprintf(user, sizeof(user),
+             "exec: {apiVersion: client.authentication.k8s.io/v1, command: \"%s\", interactiveMode: Never}", plugin);
+    write_kubeconfig(kubeconfig, sizeof(kubeconfig), "kubeconfig-exec", ca, user);
+    t = kube_transport(f, kubeconfig, 0);
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
+    assert_int_equal(plugin_runs(count_path), 1); /* the credential is cached */
+
+    /* The plugin's credential changes and the old one is revoked: one 401, one more run. */
+    write_file(token_path, TOKEN_B);
+    server_tokens(TOKEN_B ",user-b,2\n");
+    clear_log();
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
+    assert_int_equal(plugin_runs(count_path), 2);
+    assert_int_equal(logged(e, 16), 2);
+    assert_int_equal(e[0].status, 401);
+    assert_string_equal(e[1].user, "user-b");
+
+    /* A 503 after the renewal is retried without running the plugin yet again. */
+    write_file(token_path, TOKEN_C);
+    server_tokens(TOKEN_C ",user-c,3\n");
+    add_fault("{\"count\":1,\"status\":503,\"retry_after\":0,\"path_regex\":\"/configmaps/none\"}");
+    clear_log();
+    assert_int_equal(get_cm(f, t, "none"), VALKEYADDON_ENOTFOUND);
+    assert_int_equal(plugin_runs(count_path), 3);
+    assert_int_equal(logged(e, 16), 3);
+    assert_int_equal(e[0].status, 401);
+    assert_int_equal(e[1].status, 503);
+    assert_int_equal(e[2].status, 404);
+    assert_string_equal(e[2].user, "user-c");
+    assert_not_in_output(f, TOKEN_A);
+    assert_not_in_output(f, TOKEN_B);
+    assert_not_in_output(f, TOKEN_C);
+}
+
+/* ---- in-cluster configuration, end to end ---- */
+
+struct sa_dir {
+    char root[256], dir[512], token[600];
+};
+
+static void make_service_account(struct sa_dir *sa, const char *token)
+{
+    char path[600], *ca;
+    const char *parts[] = { "/var", "/run", "/secrets", "/kubernetes.io", "/serviceaccount" };
+    size_t i;
+
+    path_in(sa->root, sizeof(sa->root), "pod-root");
+    strcpy(sa->dir, sa->root);
+    mkdir(sa->dir, 0700);
+    for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        strcat(sa->dir, parts[i]);
+        mkdir(sa->dir, 0700);
+    }
+    snprintf(sa->token, sizeof(sa->token), "%s/token", sa->dir);
+    write_file(sa->token, token);
+    ca = read_file(S.ca);
+    snprintf(path, sizeof(path), "%s/ca.crt", sa->dir);
+    write_file(path, ca);
+    free(ca);
+    snprintf(path, sizeof(path), "%s/namespace", sa->dir);
+    write_file(path, NS "\n");
+}
+
+static void set_service_env(void)
+{
+    char port[16];
+
+    snprintf(port, sizeof(port), "%ld", S.port);
+    setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", port, 1);
+}
+
+static void test_kube_client__in_cluster_provision_with_a_rotated_token(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_kubernetes_options o = VALKEYADDON_KUBERNETES_OPTIONS_INIT;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    valkeyaddon_status_info info = VALKEYADDON_STATUS_INFO_INIT;
+    struct sa_dir sa;
+    struct entry e[64];
+    const char *ns;
+    size_t n, i, unauthorized = 0;
+
+    make_service_account(&sa, SA_TOKEN_1 "\n");
+    server_tokens(SA_TOKEN_1 "," SA_USER ",sa-uid\n");
+    set_service_env();
+    o.in_cluster = 1;
+    if (valkeyaddon__kube_transport_new(&f->t, f->ctx, &o, sa.root) != 0)
+        fail_msg("in-cluster transport: %s", valkeyaddon_ctx_error_message(f->ctx));
+    /* The namespace comes from the service account's namespace file. */
+    assert_non_null(ns = valkeyaddon_transport_kubernetes_namespace(f->t));
+    assert_string_equal(ns, NS);
+    hand_to_ctx(f);
+
+    if (ensure_valkey(&result, f->ctx, NS, "acme", "web", "standard") != 0)
+        fail_msg("ensure_valkey: %s", valkeyaddon_ctx_error_message(f->ctx));
+    assert_int_equal(result.password_created, 1);
+
+    /* The kubelet rotates the projected token mid-run. */
+    server_tokens(SA_TOKEN_2 "," SA_USER ",sa-uid\n");
+    write_file(sa.token, SA_TOKEN_2 "\n");
+    if (ensure_redis_url_secret(f->ctx, NS, "acme", "web") != 0)
+        fail_msg("ensure_redis_url_secret: %s", valkeyaddon_ctx_error_message(f->ctx));
+    /* And again before the wait: the watch re-reads the token on its 401 too. */
+    server_tokens(SA_TOKEN_1 "," SA_USER ",sa-uid\n");
+    write_file(sa.token, SA_TOKEN_1 "\n");
+    if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "web", 20000, NULL, NULL) != 0)
+        fail_msg("wait: %s", valkeyaddon_ctx_error_message(f->ctx));
+    memset(&info, 0, sizeof(info));
+    info.version = VALKEYADDON_STATUS_INFO_VERSION;
+    assert_int_equal(valkeyaddon_addon_status(&info, f->ctx, NS, "acme", "web"), 0);
+    assert_int_equal(info.status, VALKEYADDON_STATUS_READY);
+    assert_int_equal(info.desired, 1);
+
+    /* A second ensure in the same process converges without creating anything. */
+    memset(&result, 0, sizeof(result));
+    result.version = VALKEYADDON_ENSURE_RESULT_VERSION;
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "standard"), 0);
+    assert_int_equal(result.password_created, 0);
+
+    n = logged(e, 64);
+    assert_true(n > 6);
+    for (i = 0; i < n; i++) {
+        if (e[i].status == 401) {
+            unauthorized++;
+            continue;
+        }
+        assert_string_equal(e[i].user, SA_USER);
+        assert_non_null(strstr(e[i].path, "/namespaces/" NS "/"));
+    }
+    assert_int_equal(unauthorized, 2); /* exactly one after each rotation */
+    assert_not_in_output(f, SA_TOKEN_1);
+    assert_not_in_output(f, SA_TOKEN_2);
+}
+
+static void test_kube_client__in_cluster_needs_the_environment_and_a_token(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_kubernetes_options o = VALKEYADDON_KUBERNETES_OPTIONS_INIT;
+    struct sa_dir sa;
+
+    make_service_account(&sa, SA_TOKEN_1);
+    o.in_cluster = 1;
+    assert_int_equal(valkeyaddon__kube_transport_new(&f->t, f->ctx, &o, sa.root), VALKEYADDON_ECONFIG);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "KUBERNETES_SERVICE_HOST"));
+    set_service_env();
+    assert_int_equal(unlink(sa.token), 0);
+    assert_int_equal(valkeyaddon__kube_transport_new(&f->t, f->ctx, &o, sa.root), VALKEYADDON_ECONFIG);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "no service account token"));
+    assert_null(f->t);
+}
+
+/* ---- kubeconfig with inline data ---- */
+
+static char *b64_of_file(const char *path)
+{
+    char *text = read_file(path), *out = NULL;
+
+    assert_int_equal(valkeyaddon__base64_encode(&out, NULL, (const unsigned char *)text, strlen(text)), 0);
+    free(text);
+    return out;
+}
+
+static void test_kube_client__kubeconfig_with_inline_certificate_data(void **state)
+{
+    struct fixture *f = *state;
+    char kubeconfig[256], ca[8192], user[16384];
+    char *ca_b64 = b64_of_file(S.ca), *cert_b64 = b64_of_file(S.client_cert), *key_b64 = b64_of_file(S.client_key);
+    struct entry e[4];
+    valkeyaddon_transport *t;
+
+    snprintf(ca, sizeof(ca), "certificate-authority-data: \"%s\"", ca_b64);
+    snprintf(user, sizeof(user), "client-certificate-data: \"%s\", client-key-data: \"%s\"", cert_b64, key_b64);
+    write_kubeconfig(kubeconfig, sizeof(kubeconfig), "kubeconfig-data", ca, user);
+    t = kube_transport(f, kubeconfig, 0);
+    assert_string_equal(valkeyaddon_transport_kubernetes_namespace(t), NS);
+    create_cm(f, t, "data");
+    assert_int_equal(logged(e, 4), 1);
+    assert_string_equal(e[0].user, "test-admin"); /* the certificate's CN */
+    assert_not_in_output(f, key_b64);
+    valkeyaddon__free(ca_b64);
+    valkeyaddon__free(cert_b64);
+    valkeyaddon__free(key_b64);
+}
+
+/* ---- apply conflicts ---- */
+
+/* Whether `manager`'s managedFields entry owns the field at fields_path (f:... keys). */
+static int owns(const char *json, const char *manager, const char *f1, const char *f2)
+{
+    yajl_val root = yajl_tree_parse(json, NULL, 0), mf;
+    const char *mf_path[] = { "metadata", "managedFields", NULL };
+    const char *field_path[] = { "fieldsV1", f1, f2, NULL };
+    size_t i;
+    int found = 0;
+
+    assert_non_null(root);
+    assert_non_null(mf = yajl_tree_get(root, mf_path, yajl_t_array));
+    for (i = 0; i < mf->u.array.len; i++) {
+        yajl_val entry = mf->u.array.values[i];
+        const char *name = json_str(entry, "manager");
+        if (name && strcmp(name, manager) == 0 && yajl_tree_get(entry, field_path, yajl_t_any))
+            found = 1;
+    }
+    yajl_tree_free(root);
+    return found;
+}
+
+#define CM_APPLY(value) "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"owned\"},\"data\":{\"k\":\"" value "\"}}"
+
+static void test_kube_client__apply_conflict_names_field_and_manager(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_transport *t = kube_transport(f, S.kubeconfig, 0);
+    const char *theirs = CM_APPLY("theirs"), *ours = CM_APPLY("ours"), *message, *json;
+
+    assert_int_equal(t->apply(f->out, t, f->ctx, &CONFIGMAPS, NS, "owned", theirs, strlen(theirs), "other-manager", 0),
+                     0);
+    assert_int_equal(t->apply(f->out, t, f->ctx, &CONFIGMAPS, NS, "owned", ours, strlen(ours), "valkeyaddon", 0),
+                     VALKEYADDON_ECONFLICT);
+    message = valkeyaddon_ctx_error_message(f->ctx);
+    assert_non_null(strstr(message, "apply ConfigMap " NS "/owned: HTTP 409 Conflict"));
+    assert_non_null(strstr(message, ".data.k: conflict with \"other-manager\""));
+
+    /* force=1 takes ownership. */
+    assert_int_equal(t->apply(f->out, t, f->ctx, &CONFIGMAPS, NS, "owned", ours, strlen(ours), "valkeyaddon", 1), 0);
+    json = valkeyaddon_buffer_data(f->out, NULL);
+    assert_non_null(strstr(json, "\"k\":\"ours\""));
+    assert_true(owns(json, "valkeyaddon", "f:data", "f:k"));
+    assert_false(owns(json, "other-manager", "f:data", "f:k"));
+    /* And the other manager now conflicts in turn. */
+    assert_int_equal(t->apply(f->out, t, f->ctx, &CONFIGMAPS, NS, "owned", theirs, strlen(theirs), "other-manager", 0),
+                     VALKEYADDON_ECONFLICT);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "conflict with \"valkeyaddon\""));
+}
+
+static void test_kube_client__secret_apply_conflict_names_the_manager_not_the_values(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_transport *t = kube_transport(f, S.kubeconfig, 0);
+    /* base64 of "their-hunter2-value" and "our-correct-horse-value" */
+    const char *theirs = "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"pw\"},"
+                         "\"data\":{\"password\":\"dGhlaXItaHVudGVyMi12YWx1ZQ==\"}}";
+    const char *ours = "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"pw\"},"
+                       "\"data\":{\"password\":\"b3VyLWNvcnJlY3QtaG9yc2UtdmFsdWU=\"}}";
+    const char *message;
+
+    assert_int_equal(t->apply(f->out, t, f->ctx, &SECRETS, NS, "pw", theirs, strlen(theirs), "someone-else", 0), 0);
+    assert_int_equal(t->apply(f->out, t, f->ctx, &SECRETS, NS, "pw", ours, strlen(ours), "valkeyaddon", 0),
+                     VALKEYADDON_ECONFLICT);
+    message = valkeyaddon_ctx_error_message(f->ctx);
+    assert_non_null(strstr(message, ".data.password: conflict with \"someone-else\""));
+    assert_null(strstr(message, "dGhlaXItaHVudGVyMi12YWx1ZQ"));
+    assert_null(strstr(message, "b3VyLWNvcnJlY3QtaG9yc2UtdmFsdWU"));
+    assert_null(strstr(message, "hunter2"));
+}
+
+static long long sts_replicas(struct fixture *f, valkeyaddon_transport *t, const char *name)
+{
+    const char *path[] = { "spec", "replicas", NULL };
+    yajl_val root;
+    long long replicas;
+
+    assert_int_equal(t->get(f->out, t, f->ctx, &STATEFULSETS, NS, name), 0);
+    assert_non_null(root = yajl_tree_parse(valkeyaddon_buffer_data(f->out, NULL), NULL, 0));
+    replicas = YAJL_GET_INTEGER(yajl_tree_get(root, path, yajl_t_number));
+    yajl_tree_free(root);
+    return replicas;
+}
+
+static void test_kube_client__ensure_converges_over_another_managers_edit(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_transport *t = kube_transport(f, S.kubeconfig, 0), *mine;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+
+    mine = t;
+    hand_to_ctx(f); /* the context frees it; mine stays usable until then */
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "pro"), 0);
+    assert_int_equal(sts_replicas(f, mine, result.name), 3);
+
+    /* Someone scales it by hand (an Update by another manager), then provisioning runs again. */
+    {
+        char path[256];
+        snprintf(path, sizeof(path), "/apis/apps/v1/namespaces/" NS "/statefulsets/%s?fieldManager=kubectl-edit",
+                 result.name);
+        assert_int_equal(raw_request("PATCH", path, "application/merge-patch+json", "{\"spec\":{\"replicas\":5}}",
+                                     NULL),
+                         200);
+    }
+    assert_int_equal(sts_replicas(f, mine, result.name), 5);
+    assert_true(owns(valkeyaddon_buffer_data(f->out, NULL), "kubectl-edit", "f:spec", "f:replicas"));
+    if (ensure_valkey(&result, f->ctx, NS, "acme", "web", "pro") != 0)
+        fail_msg("ensure_valkey: %s", valkeyaddon_ctx_error_message(f->ctx));
+    assert_int_equal(sts_replicas(f, mine, result.name), 3);
+    assert_true(owns(valkeyaddon_buffer_data(f->out, NULL), VALKEYADDON_DEFAULT_FIELD_MANAGER, "f:spec", "f:replicas"));
+    assert_false(owns(valkeyaddon_buffer_data(f->out, NULL), "kubectl-edit", "f:spec", "f:replicas"));
+}
+
+/* ---- error classes ---- */
+
+static void test_kube_client__not_found_already_exists_and_invalid(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_transport *t = kube_transport(f, S.kubeconfig, 0);
+    const char *bad_name = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"Bad_Name\"}}";
+    const char *bad_secret = "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\"},"
+                             "\"data\":{\"password\":\"@@not-base64-s3cr3t@@\"}}";
+    const char *dup = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"dup\"}}";
+    const char *message;
+
+    assert_int_equal(get_cm(f, t, "missing"), VALKEYADDON_ENOTFOUND);
+    assert_string_equal(valkeyaddon_ctx_error_message(f->ctx),
+                        "get ConfigMap " NS "/missing: HTTP 404 NotFound: configmaps \"missing\" not found");
+    assert_int_equal(t->remove(t, f->ctx, &CONFIGMAPS, NS, "missing", 0), VALKEYADDON_ENOTFOUND);
+
+    create_cm(f, t, "dup");
+    assert_int_equal(t->create(f->out, t, f->ctx, &CONFIGMAPS, NS, dup, strlen(dup)), VALKEYADDON_EEXISTS);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "HTTP 409 AlreadyExists: configmaps \"dup\" already exists"));
+    assert_int_equal(t->remove(t, f->ctx, &CONFIGMAPS, NS, "dup", 0), 0);
+    assert_int_equal(get_cm(f, t, "dup"), VALKEYADDON_ENOTFOUND);
+
+    /* 422 Invalid: the field causes are in the message. */
+    assert_int_equal(t->create(f->out, t, f->ctx, &CONFIGMAPS, NS, bad_name, strlen(bad_name)), VALKEYADDON_EREJECTED);
+    message = valkeyaddon_ctx_error_message(f->ctx);
+    assert_non_null(strstr(message, "create ConfigMap " NS "/: HTTP 422 Invalid: ConfigMap \"Bad_Name\" is invalid: "
+                                    "metadata.name: Invalid value"));
+    /* A Secret's rejection keeps reasons and fields, never the server's text (it may quote values). */
+    assert_int_equal(t->create(f->out, t, f->ctx, &SECRETS, NS, bad_secret, strlen(bad_secret)), VALKEYADDON_EREJECTED);
+    message = valkeyaddon_ctx_error_message(f->ctx);
+    assert_non_null(strstr(message, "HTTP 400 BadRequest"));
+    assert_null(strstr(message, "s3cr3t"));
+    assert_null(strstr(f->log.all, "s3cr3t"));
+}
+
+static void test_kube_client__forbidden(void **state)
+{
+    struct fixture *f = *state;
+    char kubeconfig[256], ca[600], user[400];
+    valkeyaddon_transport *t;
+
+    ca_file_member(ca, sizeof(ca));
+    snprintf(user, sizeof(user), "token: \"%s\"", S.forbidden);
+    write_kubeconfig(kubeconfig, sizeof(kubeconfig), "kubeconfig-forbidden", ca, user);
+    t = kube_transport(f, kubeconfig, 0);
+    assert_int_equal(get_cm(f, t, "x"), VALKEYADDON_EFORBIDDEN);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx),
+                           "HTTP 403 Forbidden: configmaps \"x\" is forbidden: User \"test-forbidden\" cannot get"));
+    assert_not_in_output(f, S.forbidden);
+}
+
+static void test_kube_client__throttled_and_server_errors_after_retries(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_transport *t = kube_transport(f, S.kubeconfig, 1500);
+    struct entry e[64];
+    struct timespec start, end;
+    size_t n;
+    long elapsed_ms;
+    static const struct {
+        int status;
+        int code;
+        const char *reason;
+    } cases[] = {
+        { 500, VALKEYADDON_ESERVER, "HTTP 500 InternalError" },
+        { 503, VALKEYADDON_EUNAVAILABLE, "HTTP 503 ServiceUnavailable" },
+        { 504, VALKEYADDON_EUNAVAILABLE, "HTTP 504 Timeout" },
+    };
+    size_t i;
+
+    /* 429 with Retry-After: 1 s honoured, until the 1.5 s retry deadline: two attempts. */
+    add_fault("{\"count\":100,\"status\":429,\"retry_after\":1,\"path_regex\":\"/configmaps/\"}");
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    assert_int_equal(get_cm(f, t, "x"), VALKEYADDON_ETHROTTLED);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    elapsed_ms = (end.tv_sec - start.tv_sec) * 1000 + (end.tv_nsec - start.tv_nsec) / 1000000;
+    assert_true(elapsed_ms >= 900);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "HTTP 429 TooManyRequests"));
+    assert_int_equal(logged(e, 64), 2);
+    assert_true(e[0].fault && e[1].fault);
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char fault[256];
+        control_void("DELETE", "/_test/faults", NULL);
+        clear_log();
+        snprintf(fault, sizeof(fault), "{\"count\":100,\"status\":%d,\"path_regex\":\"/configmaps/\"}",
+                 cases[i].status);
+        add_fault(fault);
+        assert_int_equal(get_cm(f, t, "x"), cases[i].code);
+        assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), cases[i].reason));
+        n = logged(e, 64);
+        assert_true(n >= 2); /* retried with backoff before giving up */
+        assert_true(n < 20);
+    }
+    assert_non_null(strstr(f->log.all, "retrying in"));
+}
+
+static void test_kube_client__transient_faults_are_retried(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_transport *t = kube_transport(f, S.kubeconfig, 0);
+    struct entry e[16];
+    const char *cm = CM_APPLY("v");
+    size_t n;
+
+    create_cm(f, t, "flaky");
+    clear_log();
+    add_fault("{\"count\":2,\"status\":503,\"retry_after\":0,\"path_regex\":\"/configmaps/flaky\"}");
+    assert_int_equal(get_cm(f, t, "flaky"), 0);
+    assert_int_equal(logged(e, 16), 3);
+    assert_int_equal(e[0].status, 503);
+    assert_int_equal(e[1].status, 503);
+    assert_int_equal(e[2].status, 200);
+
+    /* A dropped connection on an apply (idempotent) is retried too. */
+    clear_log();
+    add_fault("{\"count\":1,\"drop\":true,\"method\":\"PATCH\",\"path_regex\":\"/configmaps/owned\"}");
+    assert_int_equal(t->apply(f->out, t, f->ctx, &CONFIGMAPS, NS, "owned", cm, strlen(cm), "valkeyaddon", 1), 0);
+    n = logged(e, 16);
+    assert_true(n >= 2);
+    assert_int_equal(e[0].fault, 1);
+    assert_int_equal(e[n - 1].status, 201);
+
+    /* 429 with Retry-After: 0, then success. */
+    clear_log();
+    add_fault("{\"count\":1,\"status\":429,\"retry_after\":0,\"path_regex\":\"/configmaps/flaky\"}");
+    assert_int_equal(get_cm(f, t, "flaky"), 0);
+    assert_int_equal(logged(e, 16), 2);
+    assert_int_equal(e[0].status, 429);
+}
+
+/* ---- waiting, driven by status patches ---- */
+
+struct progress {
+    int calls, partial_sent, ready_sent, saw_one_ready;
+    char name[VALKEYADDON_NAME_BUFSIZE];
+};
+
+static int on_progress(const valkeyaddon_status_info *info, void *payload)
+{
+    struct progress *p = payload;
+
+    p->calls++;
+    if (info->ready == 1)
+        p->saw_one_ready = 1;
+    /* Act as the controller: one pod ready, then all of them. */
+    if (!p->partial_sent) {
+        p->partial_sent = 1;
+        sts_mode(p->name, "partial", 1);
+    } else if (info->ready == 1 && !p->ready_sent) {
+        p->ready_sent = 1;
+        sts_mode(p->name, "ready", 0);
+    }
+    return p->calls > 50 ? -100 : 0;
+}
+
+static void test_kube_client__wait_follows_status_patches(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    valkeyaddon_status_info info = VALKEYADDON_STATUS_INFO_INIT;
+    struct progress p;
+    struct entry e[64];
+    size_t n, i, watches = 0;
+
+    memset(&p, 0, sizeof(p));
+    kube_transport(f, S.kubeconfig, 0);
+    hand_to_ctx(f);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "pro"), 0);
+    snprintf(p.name, sizeof(p.name), "%s", result.name);
+    sts_mode(p.name, "stall", 0);
+    /* Nothing ready: a short wait times out as Creating. */
+    assert_int_equal(valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "web", 500, NULL, NULL), VALKEYADDON_ETIMEOUT);
+    assert_int_equal(info.status, VALKEYADDON_STATUS_CREATING);
+
+    clear_log();
+    /* Opening the watch fails twice (503): it is re-opened, not given up. */
+    add_fault("{\"count\":2,\"status\":503,\"method\":\"GET\",\"path_regex\":\"/statefulsets$\"}");
+    if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "web", 20000, on_progress, &p) != 0)
+        fail_msg("wait: %s", valkeyaddon_ctx_error_message(f->ctx));
+    assert_int_equal(info.status, VALKEYADDON_STATUS_READY);
+    assert_int_equal(info.ready, 3);
+    assert_true(p.saw_one_ready);
+    assert_true(p.ready_sent);
+    n = logged(e, 64);
+    for (i = 0; i < n; i++)
+        watches += strstr(e[i].query, "watch=") != NULL && !e[i].fault;
+    assert_int_equal(watches, 1); /* one watch followed every change */
+    assert_int_equal(e[0].status, 503);
+    assert_int_equal(e[1].status, 503);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_kube_client__rotated_token_file_is_re_read_on_401, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__token_file_is_re_read_periodically, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__default_period_keeps_the_cached_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__rejected_token_is_unauthorized_after_one_re_read, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__exec_plugin_runs_again_on_401_only_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__in_cluster_provision_with_a_rotated_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__in_cluster_needs_the_environment_and_a_token, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__kubeconfig_with_inline_certificate_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__apply_conflict_names_field_and_manager, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__secret_apply_conflict_names_the_manager_not_the_values,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__ensure_converges_over_another_managers_edit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__not_found_already_exists_and_invalid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__forbidden, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__throttled_and_server_errors_after_retries, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__transient_faults_are_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__wait_follows_status_patches, setup, teardown),
+    };
+
+    return cmocka_run_group_tests_name("kube_client", tests, start_server, stop_server);
+}

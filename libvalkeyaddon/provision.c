@@ -219,7 +219,7 @@ static int read_back(valkeyaddon_addon_row *out, struct flow *f, int result)
     return result;
 }
 
-int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ctx *ctx,
+int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ensure_result *ensured_out, valkeyaddon_ctx *ctx,
                           const valkeyaddon_provision_options *options)
 {
     valkeyaddon_ensure_result ensured = VALKEYADDON_ENSURE_RESULT_INIT;
@@ -230,6 +230,10 @@ int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ctx *ctx,
 
     if ((error = check_ctx(ctx)) < 0 || (error = check_row_version(ctx, out)) < 0)
         return error;
+    if (ensured_out && (ensured_out->version == 0 || ensured_out->version > VALKEYADDON_ENSURE_RESULT_VERSION))
+        return valkeyaddon__error(ctx, VALKEYADDON_EVERSION,
+                                  "ensured->version: %u is not a result version this library knows (1 to %d)",
+                                  ensured_out->version, VALKEYADDON_ENSURE_RESULT_VERSION);
     memset(&f, 0, sizeof(f));
     f.ctx = ctx;
     f.o = options;
@@ -249,6 +253,11 @@ int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ctx *ctx,
         return read_back(out, &f, step_failed(&f, error, "ensure_valkey"));
     valkeyaddon__log(ctx, VALKEYADDON_LOG_INFO, "%s/%s: %d object write(s)%s", options->namespace_, ensured.name,
                      (int)ensured.objects_written, ensured.password_created ? ", password created" : "");
+    if (ensured_out) {
+        unsigned int version = ensured_out->version;
+        *ensured_out = ensured;
+        ensured_out->version = version;
+    }
     if ((error = ensure_redis_url_secret(ctx, options->namespace_, options->tenant_id, options->app_id)) < 0)
         return read_back(out, &f, step_failed(&f, error, "ensure_redis_url_secret"));
 

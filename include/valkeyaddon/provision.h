@@ -15,6 +15,7 @@
 #include "common.h"
 #include "context.h"
 #include "rollout.h"
+#include "ensure.h"
 #include "sys/storage.h"
 
 VALKEYADDON_BEGIN_DECL
@@ -54,9 +55,11 @@ typedef struct valkeyaddon_provision_options {
  *         reason and what to do); VALKEYADDON_EINVAL for bad options (nothing
  *         is written); another negative code when the cluster or the store
  *         failed (the row, when it could be written, says `failed`)
+ * @param[out] ensured may be NULL; its version must be set; receives what
+ *        ensure_valkey() did (password created, objects written)
  */
-VALKEYADDON_API int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ctx *ctx,
-                                          const valkeyaddon_provision_options *options);
+VALKEYADDON_API int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ensure_result *ensured,
+                                          valkeyaddon_ctx *ctx, const valkeyaddon_provision_options *options);
 
 /**
  * Read the add-on's status from the cluster and record it in its row.

@@ -311,7 +311,7 @@ static void test_provision__records_ready_with_the_plan_used(void **state)
     valkeyaddon_addon_row row = empty_row();
     char *url;
 
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), 0);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), 0);
     assert_int_equal(row.status, VALKEYADDON_STATUS_READY);
     assert_string_equal(row.app_id, "web");
     assert_string_equal(row.addon_type, "valkey");
@@ -334,7 +334,7 @@ static void test_provision__unknown_plan_falls_back_and_the_row_says_so(void **s
     valkeyaddon_provision_options o = options_for("enterprise");
     valkeyaddon_addon_row row = empty_row();
 
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), 0);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), 0);
     assert_string_equal(row.plan, "free");
     assert_int_equal(row.status, VALKEYADDON_STATUS_READY);
     assert_non_null(strstr(row.status_message, "plan \"enterprise\" is unknown"));
@@ -345,18 +345,21 @@ static void test_provision__repeat_converges_on_one_row_and_one_password(void **
     struct fixture *f = *state;
     valkeyaddon_provision_options o = options_for("free");
     valkeyaddon_addon_row first = empty_row(), second = empty_row();
+    valkeyaddon_ensure_result ensured = VALKEYADDON_ENSURE_RESULT_INIT;
     char *url1, *url2;
 
-    assert_int_equal(valkeyaddon_provision(&first, f->ctx, &o), 0);
+    assert_int_equal(valkeyaddon_provision(&first, NULL, f->ctx, &o), 0);
     url1 = redis_url(f);
     o.plan = "pro";
-    assert_int_equal(valkeyaddon_provision(&second, f->ctx, &o), 0);
+    assert_int_equal(valkeyaddon_provision(&second, &ensured, f->ctx, &o), 0);
     url2 = redis_url(f);
     assert_string_equal(url1, url2);
     assert_int_equal(f->store->n, 1);
     assert_int_equal(second.created_at, first.created_at);
     assert_string_equal(second.plan, "pro");
     assert_string_equal(second.status_message, "3 of 3 replicas ready");
+    assert_int_equal(ensured.password_created, 0);
+    assert_string_equal(ensured.plan, "pro");
     free(url1);
     free(url2);
 }
@@ -368,7 +371,7 @@ static void test_provision__stalled_creating_is_recorded_failed_with_advice(void
     valkeyaddon_addon_row row = empty_row();
 
     f->cluster->readiness = NONE_READY;
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), VALKEYADDON_ETIMEOUT);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_ETIMEOUT);
     assert_int_equal(row.status, VALKEYADDON_STATUS_FAILED);
     assert_non_null(strstr(row.status_message, "still Creating after 1500ms"));
     assert_non_null(strstr(row.status_message, "describe statefulset valkey-acme-web"));
@@ -382,14 +385,14 @@ static void test_provision__partial_readiness_is_failed(void **state)
     valkeyaddon_addon_row row = empty_row();
 
     f->cluster->readiness = ONE_READY;
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), VALKEYADDON_EFAILED);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_EFAILED);
     assert_int_equal(row.status, VALKEYADDON_STATUS_FAILED);
     assert_non_null(strstr(row.status_message, "partial readiness after 1500ms: 1 of 3 replicas ready"));
     assert_int_equal(valkeyaddon_ctx_error_code(f->ctx), VALKEYADDON_EFAILED);
     /* The spec's recovery: once the replicas come up, calling again converges. */
     f->cluster->readiness = ALL_READY;
     row = empty_row();
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), 0);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), 0);
     assert_int_equal(row.status, VALKEYADDON_STATUS_READY);
     assert_int_equal(f->store->n, 1);
 }
@@ -402,7 +405,7 @@ static void test_provision__no_wait_leaves_creating(void **state)
 
     f->cluster->readiness = NONE_READY;
     o.no_wait = 1;
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), 0);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), 0);
     assert_int_equal(row.status, VALKEYADDON_STATUS_CREATING);
     assert_non_null(strstr(row.status_message, "not waiting"));
 }
@@ -414,14 +417,14 @@ static void test_provision__failed_step_is_recorded_and_a_retry_recovers(void **
     valkeyaddon_addon_row row = empty_row();
 
     f->cluster->fail_apply = VALKEYADDON_EUNAVAILABLE;
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), VALKEYADDON_EUNAVAILABLE);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_EUNAVAILABLE);
     /* The caller sees the cause, not the bookkeeping after it. */
     assert_string_equal(valkeyaddon_ctx_error_message(f->ctx), "injected: admission webhook unavailable");
     assert_int_equal(row.status, VALKEYADDON_STATUS_FAILED);
     assert_non_null(strstr(row.status_message, "ensure_valkey failed: injected: admission webhook unavailable"));
     assert_non_null(strstr(row.status_message, "re-run provision"));
     row = empty_row();
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), 0);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), 0);
     assert_int_equal(row.status, VALKEYADDON_STATUS_READY);
 }
 
@@ -446,7 +449,7 @@ static void test_provision__progress_is_reported_and_can_stop_the_wait(void **st
     o.progress_payload = &progress_seen;
     progress_seen = 0;
     stop_after = 0;
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), 0);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), 0);
     assert_true(progress_seen >= 1);
 
     f->cluster->readiness = NONE_READY;
@@ -454,7 +457,7 @@ static void test_provision__progress_is_reported_and_can_stop_the_wait(void **st
     stop_after = 1;
     o.timeout_ms = 60000;
     row = empty_row();
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), 0);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), 0);
     assert_int_equal(progress_seen, 1);
     assert_int_equal(row.status, VALKEYADDON_STATUS_CREATING);
 }
@@ -466,24 +469,24 @@ static void test_provision__bad_input_writes_nothing(void **state)
     valkeyaddon_addon_row row = empty_row();
 
     o.addon_type = "postgres";
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), VALKEYADDON_EINVAL);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_EINVAL);
     assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "addon_type"));
     o = options_for("free");
     o.app_id = "Web_App";
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), VALKEYADDON_EINVAL);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_EINVAL);
     o = options_for("free");
     o.namespace_ = "Bad Namespace";
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), VALKEYADDON_EINVAL);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_EINVAL);
     o = options_for("free");
     o.timeout_ms = -1;
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), VALKEYADDON_EINVAL);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_EINVAL);
     o = options_for("free");
     o.version = 99;
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), VALKEYADDON_EVERSION);
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, NULL), VALKEYADDON_EINVAL);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_EVERSION);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, NULL), VALKEYADDON_EINVAL);
     row.version = 0;
     o = options_for("free");
-    assert_int_equal(valkeyaddon_provision(&row, f->ctx, &o), VALKEYADDON_EVERSION);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_EVERSION);
     assert_int_equal(f->store->upserts, 0);
     assert_int_equal(f->cluster->writes, 0);
 }
@@ -494,7 +497,7 @@ static void test_provision__store_down_writes_no_objects(void **state)
     valkeyaddon_provision_options o = options_for("free");
 
     f->store->fail_upsert = VALKEYADDON_ESTORAGE;
-    assert_int_equal(valkeyaddon_provision(NULL, f->ctx, &o), VALKEYADDON_ESTORAGE);
+    assert_int_equal(valkeyaddon_provision(NULL, NULL, f->ctx, &o), VALKEYADDON_ESTORAGE);
     assert_string_equal(valkeyaddon_ctx_error_message(f->ctx), "injected: the store is down");
     assert_int_equal(f->cluster->writes, 0);
 }
@@ -509,7 +512,7 @@ static void test_provision__needs_a_storage(void **state)
     assert_int_equal(valkeyaddon_ctx_new(&ctx, NULL), 0);
     assert_int_equal(valkeyaddon_transport_memory_new(&t), 0);
     assert_int_equal(valkeyaddon_ctx_set_transport(ctx, t), 0);
-    assert_int_equal(valkeyaddon_provision(NULL, ctx, &o), VALKEYADDON_EINVAL);
+    assert_int_equal(valkeyaddon_provision(NULL, NULL, ctx, &o), VALKEYADDON_EINVAL);
     assert_non_null(strstr(valkeyaddon_ctx_error_message(ctx), "no storage"));
     valkeyaddon_ctx_free(ctx);
 }
@@ -521,7 +524,7 @@ static void test_provision__deprovision_removes_the_row_and_is_idempotent(void *
     valkeyaddon_addon_row row = empty_row();
     int deleted = -1;
 
-    assert_int_equal(valkeyaddon_provision(NULL, f->ctx, &o), 0);
+    assert_int_equal(valkeyaddon_provision(NULL, NULL, f->ctx, &o), 0);
     assert_int_equal(valkeyaddon_deprovision(&deleted, f->ctx, NS, "acme", "web"), 0);
     assert_true(deleted >= 5);
     assert_int_equal(f->store->n, 0);
@@ -539,7 +542,7 @@ static void test_provision__refresh_reads_the_cluster_into_the_row(void **state)
     const valkeyaddon_resource sts = { "apps/v1", "StatefulSet", "statefulsets", 1 };
 
     assert_int_equal(valkeyaddon_refresh_status(&row, NULL, f->ctx, NS, "acme", "web"), VALKEYADDON_ENOTFOUND);
-    assert_int_equal(valkeyaddon_provision(NULL, f->ctx, &o), 0);
+    assert_int_equal(valkeyaddon_provision(NULL, NULL, f->ctx, &o), 0);
 
     f->cluster->readiness = ONE_READY;
     assert_int_equal(valkeyaddon_refresh_status(&row, &info, f->ctx, NS, "acme", "web"), 0);

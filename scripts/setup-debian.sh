@@ -8,6 +8,7 @@ packages=(
     libcurl4-openssl-dev libyajl-dev libssl-dev libpq-dev libyaml-dev libsqlite3-dev libcmocka-dev
     abigail-tools python3 openssl ca-certificates procps busybox
     redis-server redis-tools postgresql
+    golang-go python3-pytest python3-venv python3-setuptools python3-pip
 )
 command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
 

@@ -257,6 +257,8 @@ int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ensure_result 
         unsigned int version = ensured_out->version;
         *ensured_out = ensured;
         ensured_out->version = version;
+        /* ensure_valkey was given the plan already resolved; the fall-back happened here. */
+        ensured_out->fell_back = plan.fell_back;
     }
     if ((error = ensure_redis_url_secret(ctx, options->namespace_, options->tenant_id, options->app_id)) < 0)
         return read_back(out, &f, step_failed(&f, error, "ensure_redis_url_secret"));

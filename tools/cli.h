@@ -32,6 +32,7 @@ struct cli {
     int format;              /* enum cli_format; -1 until chosen */
     int quiet, verbose;
     long retry_deadline_ms;  /* 0: the library default */
+    int progress_shown;      /* a progress line is on stderr */
     valkeyaddon_ctx *ctx;
 };
 
@@ -70,12 +71,19 @@ int cli_parse_addon_args(struct cli *cli, int argc, char **argv, struct addon_ar
 int cli_parse_duration(const char *text, long *ms);
 /* Give cli->ctx the selected transport and settle cli->namespace_. Returns an exit code. */
 int cli_connect(struct cli *cli);
+/* $XDG_STATE_HOME/valkeyaddon or ~/.local/state/valkeyaddon; -1 when neither is set. */
+int cli_default_state_dir(char *out, size_t size);
+/* Give cli->ctx the --database storage (default: SQLite in the state dir). Returns an exit code. */
+int cli_open_database(struct cli *cli);
 /* The render transport's output: each written object as a document on stdout. */
 int cli_print_rendered(const char *kind, const char *name, const char *text, size_t len, void *payload);
-/* Print a status (table or JSON). */
+/* tenant_id, app_id, namespace: the keys every add-on command's JSON starts with. */
+void cli_json_addon_head(yajl_gen g, const struct cli *cli, const struct addon_args *args);
+/* Progress of a wait on stderr (a valkeyaddon_progress_cb; payload: the cli), and its end. */
+int cli_show_progress(const valkeyaddon_status_info *info, void *payload);
+void cli_end_progress(struct cli *cli);
 /* Wait until Ready with progress on stderr; returns an exit code. */
 int cli_wait_and_report(struct cli *cli, const struct addon_args *args);
-int cli_print_status(struct cli *cli, const struct addon_args *args, const valkeyaddon_status_info *info);
 
 int cmd_deprovision(struct cli *cli, int argc, char **argv);
 int cmd_provision(struct cli *cli, int argc, char **argv);

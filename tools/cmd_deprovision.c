@@ -8,8 +8,8 @@
 static const char help[] =
     "Usage: valkeyaddon deprovision --tenant T --app A\n"
     "\n"
-    "Delete the add-on's objects, its data volumes with them. Deleting what is already\n"
-    "gone succeeds, so it can be re-run.\n";
+    "Delete the add-on's objects, its data volumes with them, then its record in\n"
+    "--database. Deleting what is already gone succeeds, so it can be re-run.\n";
 
 int cmd_deprovision(struct cli *cli, int argc, char **argv)
 {
@@ -20,7 +20,7 @@ int cmd_deprovision(struct cli *cli, int argc, char **argv)
     args.accepts = 0;
     if ((rc = cli_parse_addon_args(cli, argc, argv, &args, help)) != 0)
         return rc > 0 ? CLI_EXIT_OK : -rc;
-    if ((rc = cli_connect(cli)) != CLI_EXIT_OK)
+    if ((rc = cli_connect(cli)) != CLI_EXIT_OK || (rc = cli_open_database(cli)) != CLI_EXIT_OK)
         return rc;
     if ((rc = valkeyaddon_deprovision(&deleted, cli->ctx, cli->namespace_, args.tenant, args.app)) < 0)
         return cli_fail_library(cli, rc, "run deprovision again: it converges");
@@ -32,9 +32,7 @@ int cmd_deprovision(struct cli *cli, int argc, char **argv)
     if (!(g = cli_json_begin()))
         return cli_fail(cli, CLI_EXIT_FAILURE, "out of memory", NULL);
     yajl_gen_map_open(g);
-    cli_json_string(g, "tenant_id", args.tenant);
-    cli_json_string(g, "app_id", args.app);
-    cli_json_string(g, "namespace", cli->namespace_);
+    cli_json_addon_head(g, cli, &args);
     cli_json_integer(g, "deleted", deleted);
     yajl_gen_map_close(g);
     return cli_print_json(cli, g);

@@ -9,17 +9,54 @@
 static const char help[] =
     "Usage: valkeyaddon provision --tenant T --app A [--plan P] [--no-wait] [--timeout DURATION]\n"
     "\n"
-    "Create or converge the add-on: the auth Secret (its password is created once and never\n"
-    "rotated), the Services, the StatefulSet, the app's REDIS_URL Secret; then wait until\n"
-    "Ready (default 5m) unless --no-wait. Running it again converges and changes nothing\n"
-    "that is right. An unknown plan falls back to free, with a warning.\n";
+    "The whole flow: record the add-on as creating in --database, create or converge the\n"
+    "auth Secret (its password is created once and never rotated), the Services, the\n"
+    "StatefulSet and the app's REDIS_URL Secret, wait until Ready (default 5m) unless\n"
+    "--no-wait, and record ready or failed. Running it again converges and changes nothing\n"
+    "that is right. An unknown plan falls back to free, with a warning.\n"
+    "Exit 4 when still Creating at the timeout, 5 when only partly ready.\n";
+
+/* Render prints the objects as the flow writes them; there is nothing to report after. */
+static int finish_render(struct cli *cli)
+{
+    return fflush(stdout) == 0 ? CLI_EXIT_OK
+                               : cli_fail(cli, CLI_EXIT_FAILURE, "could not write to standard output", NULL);
+}
+
+static int print_row(struct cli *cli, const struct addon_args *args, const valkeyaddon_addon_row *row,
+                     const valkeyaddon_ensure_result *ensured)
+{
+    const char *status = valkeyaddon_status_name(row->status);
+    yajl_gen g;
+
+    if (cli_format(cli, CLI_FORMAT_JSON) == CLI_FORMAT_TABLE) {
+        printf("%s\t%s/%s\tplan %s\t%s\n", status, row->namespace_, row->resource_name, row->plan,
+               row->status_message);
+        return fflush(stdout) == 0 ? CLI_EXIT_OK
+                                   : cli_fail(cli, CLI_EXIT_FAILURE, "could not write to standard output", NULL);
+    }
+    if (!(g = cli_json_begin()))
+        return cli_fail(cli, CLI_EXIT_FAILURE, "out of memory", NULL);
+    yajl_gen_map_open(g);
+    cli_json_addon_head(g, cli, args);
+    cli_json_string(g, "name", row->resource_name);
+    cli_json_string(g, "auth_secret", ensured->auth_secret);
+    cli_json_string(g, "plan", row->plan);
+    cli_json_bool(g, "fell_back", ensured->fell_back);
+    cli_json_bool(g, "password_created", ensured->password_created);
+    cli_json_integer(g, "objects_written", ensured->objects_written);
+    cli_json_string(g, "status", status);
+    cli_json_string(g, "message", row->status_message);
+    yajl_gen_map_close(g);
+    return cli_print_json(cli, g);
+}
 
 int cmd_provision(struct cli *cli, int argc, char **argv)
 {
-    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
-    valkeyaddon_status_info info = VALKEYADDON_STATUS_INFO_INIT;
+    valkeyaddon_ensure_result ensured = VALKEYADDON_ENSURE_RESULT_INIT;
+    valkeyaddon_provision_options options = VALKEYADDON_PROVISION_OPTIONS_INIT;
+    valkeyaddon_addon_row row;
     struct addon_args args;
-    yajl_gen g;
     int rc;
 
     args.accepts = ADDON_ARG_PLAN | ADDON_ARG_TIMEOUT | ADDON_ARG_NO_WAIT;
@@ -28,45 +65,32 @@ int cmd_provision(struct cli *cli, int argc, char **argv)
     if ((rc = valkeyaddon_check_id(cli->ctx, "tenant_id", args.tenant)) < 0 ||
         (rc = valkeyaddon_check_id(cli->ctx, "app_id", args.app)) < 0)
         return cli_fail_library(cli, rc, "ids use a-z, 0-9 and '-', 1 to 63 characters");
-    if ((rc = cli_connect(cli)) != CLI_EXIT_OK)
+    if ((rc = cli_connect(cli)) != CLI_EXIT_OK || (rc = cli_open_database(cli)) != CLI_EXIT_OK)
         return rc;
-    if ((rc = ensure_valkey(&result, cli->ctx, cli->namespace_, args.tenant, args.app, args.plan)) < 0)
-        return cli_fail_library(cli, rc, "fix the cause and run provision again: it converges");
-    if (result.fell_back && !cli->quiet)
+
+    memset(&row, 0, sizeof(row));
+    row.version = VALKEYADDON_ADDON_ROW_VERSION;
+    options.namespace_ = cli->namespace_;
+    options.tenant_id = args.tenant;
+    options.app_id = args.app;
+    options.plan = args.plan;
+    /* The render transport has no cluster to wait for. */
+    options.no_wait = args.no_wait || strcmp(cli->transport, "render") == 0;
+    options.timeout_ms = args.timeout_ms;
+    options.progress = cli_show_progress;
+    options.progress_payload = cli;
+    rc = valkeyaddon_provision(&row, &ensured, cli->ctx, &options);
+    cli_end_progress(cli);
+    if (ensured.fell_back && !cli->quiet)
         fprintf(stderr, "valkeyaddon: provision: warning: unknown plan \"%s\", using \"free\" "
                         "(known plans: free, standard, pro)\n", args.plan);
-    if ((rc = ensure_redis_url_secret(cli->ctx, cli->namespace_, args.tenant, args.app)) < 0)
-        return cli_fail_library(cli, rc, "run provision again: it converges");
-    /* The render transport printed the objects; there is no cluster to wait for. */
     if (strcmp(cli->transport, "render") == 0)
-        return fflush(stdout) == 0 ? CLI_EXIT_OK
-                                   : cli_fail(cli, CLI_EXIT_FAILURE, "could not write to standard output", NULL);
-    if (!args.no_wait && (rc = cli_wait_and_report(cli, &args)) != CLI_EXIT_OK)
-        return rc;
-    rc = valkeyaddon_addon_status(&info, cli->ctx, cli->namespace_, args.tenant, args.app);
+        return rc < 0 ? cli_fail_library(cli, rc, NULL) : finish_render(cli);
+    if (rc == VALKEYADDON_EFAILED || rc == VALKEYADDON_ETIMEOUT)
+        return cli_fail_library(cli, rc, rc == VALKEYADDON_ETIMEOUT
+                                             ? "check the message, then provision again or wait longer (--timeout)"
+                                             : "check the message, then provision again");
     if (rc < 0)
-        return cli_fail_library(cli, rc, NULL);
-
-    if (cli_format(cli, CLI_FORMAT_JSON) == CLI_FORMAT_TABLE) {
-        printf("%s\t%s/%s\tplan %s\t%s\n", valkeyaddon_status_name(info.status), cli->namespace_, result.name,
-               result.plan, info.message);
-        return fflush(stdout) == 0 ? CLI_EXIT_OK
-                                   : cli_fail(cli, CLI_EXIT_FAILURE, "could not write to standard output", NULL);
-    }
-    if (!(g = cli_json_begin()))
-        return cli_fail(cli, CLI_EXIT_FAILURE, "out of memory", NULL);
-    yajl_gen_map_open(g);
-    cli_json_string(g, "tenant_id", args.tenant);
-    cli_json_string(g, "app_id", args.app);
-    cli_json_string(g, "namespace", cli->namespace_);
-    cli_json_string(g, "name", result.name);
-    cli_json_string(g, "auth_secret", result.auth_secret);
-    cli_json_string(g, "plan", result.plan);
-    cli_json_bool(g, "fell_back", result.fell_back);
-    cli_json_bool(g, "password_created", result.password_created);
-    cli_json_integer(g, "objects_written", result.objects_written);
-    cli_json_string(g, "status", valkeyaddon_status_name(info.status));
-    cli_json_string(g, "message", info.message);
-    yajl_gen_map_close(g);
-    return cli_print_json(cli, g);
+        return cli_fail_library(cli, rc, "fix the cause and run provision again: it converges");
+    return print_row(cli, &args, &row, &ensured);
 }

@@ -137,3 +137,33 @@ int cli_take_value(int argc, char **argv, int *i, const char *name, const char *
     *value = argv[++*i];
     return 1;
 }
+
+void cli_json_addon_head(yajl_gen g, const struct cli *cli, const struct addon_args *args)
+{
+    cli_json_string(g, "tenant_id", args->tenant);
+    cli_json_string(g, "app_id", args->app);
+    cli_json_string(g, "namespace", cli->namespace_);
+}
+
+int cli_show_progress(const valkeyaddon_status_info *info, void *payload)
+{
+    struct cli *cli = payload;
+    const char *name = valkeyaddon_status_name(info->status);
+
+    if (cli->quiet)
+        return 0;
+    cli->progress_shown = 1;
+    /* Animated only on a terminal; plain lines otherwise (CLI.md). */
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\r\033[K%s: %s", name ? name : "Unknown", info->message);
+    else
+        fprintf(stderr, "%s: %s\n", name ? name : "Unknown", info->message);
+    return 0;
+}
+
+void cli_end_progress(struct cli *cli)
+{
+    if (cli->progress_shown && isatty(STDERR_FILENO))
+        fputc('\n', stderr);
+    cli->progress_shown = 0;
+}

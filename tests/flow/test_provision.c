@@ -332,9 +332,12 @@ static void test_provision__unknown_plan_falls_back_and_the_row_says_so(void **s
 {
     struct fixture *f = *state;
     valkeyaddon_provision_options o = options_for("enterprise");
+    valkeyaddon_ensure_result ensured = VALKEYADDON_ENSURE_RESULT_INIT;
     valkeyaddon_addon_row row = empty_row();
 
-    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), 0);
+    assert_int_equal(valkeyaddon_provision(&row, &ensured, f->ctx, &o), 0);
+    assert_int_equal(ensured.fell_back, 1);
+    assert_string_equal(ensured.plan, "free");
     assert_string_equal(row.plan, "free");
     assert_int_equal(row.status, VALKEYADDON_STATUS_READY);
     assert_non_null(strstr(row.status_message, "plan \"enterprise\" is unknown"));

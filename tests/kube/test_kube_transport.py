@@ -65,7 +65,8 @@ class Base(unittest.TestCase):
         cmd = [CLI, "--transport", "kubernetes", "--kubeconfig", kubeconfig or self.kubeconfig, "-n", NS]
         if context:
             cmd += ["--context", context]
-        full_env = dict(os.environ)
+        # The default --database lives in the state dir: keep it in the test's temp dir.
+        full_env = dict(os.environ, XDG_STATE_HOME=support.TMP)
         full_env.update(env or {})
         return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout, env=full_env)
 

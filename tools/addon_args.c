@@ -84,30 +84,22 @@ int cli_print_rendered(const char *kind, const char *name, const char *text, siz
     return ferror(stdout) ? 1 : 0;
 }
 
-/* --state-dir, else $XDG_STATE_HOME/valkeyaddon, else ~/.local/state/valkeyaddon (the library creates it 0700). */
+/* --state-dir, else cli_default_state_dir() (the library creates it 0700). */
 static int cli_connect_local(struct cli *cli)
 {
     valkeyaddon_local_options options = VALKEYADDON_LOCAL_OPTIONS_INIT;
     valkeyaddon_transport *t = NULL;
-    const char *base = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-    char *dir = NULL;
+    char dir[4096];
     int rc;
 
-    if (cli->state_dir) {
+    if (cli->state_dir)
         options.state_dir = cli->state_dir;
-    } else if ((base && base[0] == '/' && (dir = malloc(strlen(base) + sizeof("/valkeyaddon")))))  {
-        sprintf(dir, "%s/valkeyaddon", base);
-    } else if (home && home[0] == '/' && (dir = malloc(strlen(home) + sizeof("/.local/state/valkeyaddon")))) {
-        sprintf(dir, "%s/.local/state/valkeyaddon", home);
-    } else {
+    else if (cli_default_state_dir(dir, sizeof(dir)) == 0)
+        options.state_dir = dir;
+    else
         return cli_fail(cli, CLI_EXIT_USAGE, "the local transport needs a state directory",
                         "pass --state-dir DIR, or set XDG_STATE_HOME or HOME");
-    }
-    if (dir)
-        options.state_dir = dir;
-    rc = valkeyaddon_transport_local_new(&t, cli->ctx, &options);
-    free(dir);
-    if (rc < 0)
+    if ((rc = valkeyaddon_transport_local_new(&t, cli->ctx, &options)) < 0)
         return cli_fail_library(cli, rc, "check --state-dir");
     if ((rc = valkeyaddon_ctx_set_transport(cli->ctx, t)) < 0) {
         t->free(t);

@@ -373,5 +373,59 @@ class TestHazards(Local):
                            timeout=60, env=dict(os.environ, XDG_STATE_HOME=xdg))
 
 
+class TestBadInput(Local):
+    """Bad input: a non-zero exit, one clear line, and the running add-on untouched."""
+
+    def assert_untouched(self, port, password, pid):
+        self.assertEqual(self.pid(), pid)
+        self.assertEqual(self.redis_cli_ping(port, password), "PONG")
+
+    def error_lines(self, r):
+        return [line for line in r.stderr.splitlines() if line.startswith("valkeyaddon:")]
+
+    def test_local__bad_input_leaves_state_untouched(self):
+        self.provision("free")
+        port, password = self.url()
+        pid = self.pid()
+        cases = [
+            (("frobnicate", "--tenant", "acme", "--app", self.app), 2, "frobnicate"),
+            (("provision", "--tenant", "acme", "--app", "Bad_App"), 2, "app_id"),
+            (("provision", "--tenant", "acme", "--app", self.app, "--plan", "pro", "--timeout", "soon"), 2,
+             "--timeout"),
+            (("--database", "postgresql://u:db-secret-pw@127.0.0.1:1/x?connect_timeout=2", "provision", "--tenant",
+              "acme", "--app", self.app, "--plan", "pro"), 1, "--database"),
+            (("--database", "mysql://nope", "deprovision", "--tenant", "acme", "--app", self.app), 2, "--database"),
+        ]
+        for args, code, needle in cases:
+            r = self.cli(*args)
+            self.assertEqual(r.returncode, code, (args, r.stderr))
+            self.assertEqual(len(self.error_lines(r)), 1, (args, r.stderr))
+            self.assertIn(needle, r.stderr)
+            self.assertNotIn("db-secret-pw", r.stderr + r.stdout)
+            self.assertNotIn(password, r.stderr + r.stdout)
+            self.assert_untouched(port, password, pid)
+
+    def test_local__state_dir_that_is_a_file_is_a_clear_error(self):
+        occupied = os.path.join(TMP, f"occupied-{Local.counter}")
+        with open(occupied, "w") as f:
+            f.write("not a directory")
+        r = self.cli("provision", "--tenant", "acme", "--app", self.app, state=occupied)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(len(self.error_lines(r)), 1, r.stderr)
+        with open(occupied) as f:
+            self.assertEqual(f.read(), "not a directory")
+
+    def test_local__the_record_follows_the_add_on(self):
+        self.provision("standard")
+        r = self.cli("status", "--tenant", "acme", "--app", self.app)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        record = json.loads(r.stdout)["record"]
+        self.assertEqual((record["status"], record["plan"]), ("ready", "standard"))
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(self.state, "addons.db")).st_mode), 0o600)
+        self.assertEqual(self.cli("deprovision", "--tenant", "acme", "--app", self.app).returncode, 0)
+        r = self.cli("status", "--tenant", "acme", "--app", self.app)
+        self.assertEqual(r.returncode, 3, r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -132,3 +132,15 @@ def test_kube__api_errors_map_to_error_classes(server, api):
         assert isinstance(e.value.__cause__, valkeyaddon.Forbidden)
     # the Python transport's own messages, as the library saw them, never carry Secret data
     assert "password" not in json.dumps(str(e.value))
+
+
+def test_kube__builtin_kubernetes_transport_with_options(server, api):
+    kube = valkeyaddon.KubernetesTransport(kubeconfig=server.info["kubeconfig"], context="test",
+                                           request_timeout=20, retry_deadline=30)
+    with valkeyaddon.Context(transport=kube, storage=valkeyaddon.MemoryStorage()) as ctx:
+        assert kube.namespace == "default"
+        result = ctx.provision(NS, TENANT, "api", plan="free", timeout=60)
+        assert result.row.status is valkeyaddon.Status.READY
+        assert get(api, STS, "valkey-acme-api")[0] == 200
+        assert ctx.deprovision(NS, TENANT, "api") >= 5
+        assert get(api, STS, "valkey-acme-api")[0] == 404

@@ -186,3 +186,25 @@ def test_plugins__close_exception_surfaces_on_close():
     with pytest.raises(OSError):
         c.close()
     assert c.closed
+
+
+def test_plugins__contexts_in_threads_are_independent():
+    import threading
+    results, failures = {}, []
+
+    def run(app):
+        try:
+            t, s = DictTransport(), DictStorage()
+            with valkeyaddon.Context(transport=t, storage=s) as c:
+                results[app] = c.provision(NS, TENANT, app, timeout=10).row.status
+                with pytest.raises(valkeyaddon.InvalidArgument):
+                    c.check_id("Bad", "app_id")
+        except BaseException as e:  # reported below, in the main thread
+            failures.append(e)
+    threads = [threading.Thread(target=run, args=(f"app{i}",)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert not failures, failures
+    assert results == {f"app{i}": valkeyaddon.Status.READY for i in range(4)}

@@ -53,7 +53,8 @@ class Context:
         self._plugins = {}
         self._log_cb = None
         ctx = _lib.ctx_p()
-        rc = _lib.fn.valkeyaddon_ctx_new(ctypes.byref(ctx), None)
+        options = _lib.CtxOptions(version=_lib.CtxOptions.VERSION)  # logging is set below, with a kept callback
+        rc = _lib.fn.valkeyaddon_ctx_new(ctypes.byref(ctx), ctypes.byref(options))
         if rc < 0:
             raise Error.from_code(rc, "could not create a context")
         self._ctx = ctx

@@ -21,6 +21,6 @@ echo "REDIS_URL=$REDIS_URL"
 # `redis-cli -u "$REDIS_URL" ping` does the same.
 hostport="${REDIS_URL##*@}"
 echo "\$ redis-cli -u \"\$REDIS_URL\" ping"
-REDISCLI_AUTH="$(printf '%s' "$REDIS_URL" | sed -e 's|^redis://:||' -e 's|@.*$||')" \
+REDISCLI_AUTH="$(printf '%s' "$REDIS_URL" | sed -e 's|^redis://[^:]*:||' -e 's|@.*$||')" \
     redis-cli --no-auth-warning -h "${hostport%:*}" -p "${hostport##*:}" ping
 echo "(stop it with: $cli deprovision --tenant acme --app web)"

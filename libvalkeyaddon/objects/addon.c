@@ -127,7 +127,8 @@ char *valkeyaddon__service_host(const struct valkeyaddon__addon *addon)
 
 char *valkeyaddon__redis_uri(const struct valkeyaddon__addon *addon, const char *password)
 {
-    const char *fmt = "redis://:%s@%s:%d";
+    /* The ACL user is named: redis-cli 7.0 (Debian 12) reads "redis://:PW@" as user "" and fails. */
+    const char *fmt = "redis://default:%s@%s:%d";
     int len = snprintf(NULL, 0, fmt, password, addon->host, addon->port);
     char *uri;
 

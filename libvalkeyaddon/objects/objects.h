@@ -89,7 +89,7 @@ int valkeyaddon__addon_address(struct valkeyaddon__addon *addon, valkeyaddon_ctx
 /* {name}.{namespace}.svc.{cluster_domain}, valkeyaddon__malloc'd: the ClusterIP Service's DNS name. */
 char *valkeyaddon__service_host(const struct valkeyaddon__addon *addon);
 
-/* redis://:{password}@{host}:{port} (by default {name}.{namespace}.svc.{cluster_domain}:6379), valkeyaddon__malloc'd. */
+/* redis://default:{password}@{host}:{port} (by default {name}.{namespace}.svc.{cluster_domain}:6379), valkeyaddon__malloc'd. */
 char *valkeyaddon__redis_uri(const struct valkeyaddon__addon *addon, const char *password);
 
 /*

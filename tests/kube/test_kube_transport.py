@@ -119,7 +119,7 @@ class Provisioning(Base):
 
         url = self.secret("app-web-redis-url")["REDIS_URL"]
         self.assertEqual(url, first["uri"])
-        self.assertEqual(url, f"redis://:{first['password']}@valkey-acme-web.{NS}.svc.cluster.local:6379")
+        self.assertEqual(url, f"redis://default:{first['password']}@valkey-acme-web.{NS}.svc.cluster.local:6379")
         r = self.cli("url", "--tenant", "acme", "--app", "web", "-o", "table")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip(), url)

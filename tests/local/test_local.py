@@ -415,6 +415,17 @@ class TestBadInput(Local):
         with open(occupied) as f:
             self.assertEqual(f.read(), "not a directory")
 
+    def test_local__redis_cli_accepts_the_url_as_is(self):
+        # The README's check. Debian's redis-cli 7.0 reads "redis://:PW@" as user "" and
+        # fails with WRONGPASS, so the URL must name the user (default). The password is
+        # on redis-cli's command line here only because that is what the README shows users.
+        self.provision("free")
+        r = self.cli("-o", "table", "url", "--tenant", "acme", "--app", self.app)
+        url = r.stdout.strip()
+        out = subprocess.run([REDIS_CLI, "--no-auth-warning", "-u", url, "ping"], capture_output=True, text=True,
+                             timeout=10)
+        self.assertEqual(out.stdout.strip(), "PONG", "redis-cli -u REDIS_URL ping did not answer PONG")
+
     def test_local__the_record_follows_the_add_on(self):
         self.provision("standard")
         r = self.cli("status", "--tenant", "acme", "--app", self.app)

@@ -309,7 +309,7 @@ static void test_objects__secrets_data(void **state)
 {
     static const char raw_uri[] = "redis://:x@h:1\n\xff\x01 exactly these bytes";
     const char *keys[] = { "uri", "host", "port", "password" };
-    const char *want[] = { "redis://:" PASSWORD "@" NAME "." NS ".svc.cluster.local:6379",
+    const char *want[] = { "redis://default:" PASSWORD "@" NAME "." NS ".svc.cluster.local:6379",
                            NAME "." NS ".svc.cluster.local", "6379", PASSWORD };
     struct valkeyaddon__object url;
     struct built b;

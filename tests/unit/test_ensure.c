@@ -202,7 +202,7 @@ static void test_ensure__first_provision_creates_everything(void **state)
     assert_non_null(uri);
     {
         char expected[256];
-        snprintf(expected, sizeof(expected), "redis://:%s@valkey-acme-web." NS ".svc.cluster.local:6379", password);
+        snprintf(expected, sizeof(expected), "redis://default:%s@valkey-acme-web." NS ".svc.cluster.local:6379", password);
         assert_string_equal(uri, expected);
     }
     sts = stored(f, &statefulset_r, NS, "valkey-acme-web");

@@ -30,7 +30,7 @@ static int project(valkeyaddon_status_info *info, valkeyaddon_ctx *ctx, const ch
         return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "reading the StatefulSet's status: out of memory");
     memcpy(text, json, len);
     text[len] = '\0';
-    root = yajl_tree_parse(text, NULL, 0);
+    root = valkeyaddon__json_parse(text);
     valkeyaddon__free(text);
     if (!root || !YAJL_IS_OBJECT(root)) {
         yajl_tree_free(root);

@@ -15,13 +15,23 @@
 #include "objects/objects.h"
 #include "util/json_tree.h"
 
-/* Fill info from a StatefulSet's JSON; VALKEYADDON_ESERVER when it is not one. */
-static int project(valkeyaddon_status_info *info, valkeyaddon_ctx *ctx, const char *json, const char *ns)
+/*
+ * Fill info from a StatefulSet's JSON (len bytes: a watch callback's text is
+ * not NUL-terminated, so it is copied); VALKEYADDON_ESERVER when it is not one.
+ */
+static int project(valkeyaddon_status_info *info, valkeyaddon_ctx *ctx, const char *json, size_t len, const char *ns)
 {
-    yajl_val root = yajl_tree_parse(json, NULL, 0);
+    char *text = valkeyaddon__malloc(len + 1);
+    yajl_val root;
     const char *current, *update, *name;
     int raw;
 
+    if (!text)
+        return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "reading the StatefulSet's status: out of memory");
+    memcpy(text, json, len);
+    text[len] = '\0';
+    root = valkeyaddon__json_parse(text);
+    valkeyaddon__free(text);
     if (!root || !YAJL_IS_OBJECT(root)) {
         yajl_tree_free(root);
         return valkeyaddon__error(ctx, VALKEYADDON_ESERVER, "the StatefulSet read back is not valid JSON");
@@ -105,7 +115,7 @@ int valkeyaddon_addon_status(valkeyaddon_status_info *out, valkeyaddon_ctx *ctx,
                                    addon.namespace_, addon.name);
     } else if (error == VALKEYADDON_OK) {
         reset(&info, out->version);
-        if ((error = project(&info, ctx, body.data ? body.data : "", addon.namespace_)) == 0)
+        if ((error = project(&info, ctx, body.data ? body.data : "", body.len, addon.namespace_)) == 0)
             *out = info;
     }
     valkeyaddon__buffer_dispose(&body);
@@ -122,13 +132,13 @@ struct waiter {
 };
 
 /* One StatefulSet state seen: report changes; 1 when Ready, a callback's stop, or an error. */
-static int observe(struct waiter *w, const char *json)
+static int observe(struct waiter *w, const char *json, size_t len)
 {
     valkeyaddon_status_info info;
     int rc;
 
     reset(&info, w->info.version);
-    if ((rc = project(&info, w->ctx, json, w->namespace_)) < 0)
+    if ((rc = project(&info, w->ctx, json, len, w->namespace_)) < 0)
         return rc;
     w->info = info;
     if (w->progress && (info.status != w->last_status || !info.rollout_complete)) {
@@ -141,10 +151,9 @@ static int observe(struct waiter *w, const char *json)
 
 static int on_event(int event, const char *json, size_t len, void *payload)
 {
-    (void)len;
     if (event == 3 /* DELETED */)
         return 0;
-    return observe(payload, json);
+    return observe(payload, json, len);
 }
 
 static long long now_ms(void)
@@ -187,7 +196,7 @@ int valkeyaddon_wait_ready(valkeyaddon_status_info *out, valkeyaddon_ctx *ctx, c
         for (;;) {
             rc = t->get(&body, t, ctx, &valkeyaddon__statefulset_resource, addon.namespace_, addon.name);
             if (rc == VALKEYADDON_OK)
-                rc = observe(&w, body.data ? body.data : "");
+                rc = observe(&w, body.data ? body.data : "", body.len);
             else if (rc == VALKEYADDON_ENOTFOUND)
                 rc = 0;
             if (rc != 0)

@@ -8,6 +8,7 @@
 #include "valkeyaddon/errors.h"
 #include "secret_data.h"
 #include "util/base64.h"
+#include "util/json_tree.h"
 
 int valkeyaddon__secret_data(unsigned char **value, size_t *len, const char *json, const char *key)
 {
@@ -16,7 +17,7 @@ int valkeyaddon__secret_data(unsigned char **value, size_t *len, const char *jso
     int error;
 
     /* No error buffer: parser messages may quote the input, which holds secrets. */
-    if (!(root = yajl_tree_parse(json, NULL, 0)))
+    if (!(root = valkeyaddon__json_parse(json)))
         return VALKEYADDON_EINVAL;
     if (!YAJL_IS_OBJECT(root)) {
         yajl_tree_free(root);

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-    build-essential autoconf automake libtool pkg-config
+    build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev
     libcurl4-openssl-dev libyajl-dev libssl-dev libpq-dev libyaml-dev libsqlite3-dev libcmocka-dev
     abigail-tools python3 openssl ca-certificates procps busybox
     redis-server redis-tools postgresql

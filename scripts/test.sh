@@ -3,7 +3,8 @@
 #   1. install the Debian packages (scripts/setup-debian.sh)
 #   2. build with warnings as errors and run `make check`
 #   3. rebuild with AddressSanitizer + UndefinedBehaviorSanitizer and run it again
-#   4. `make distcheck` (the release tarball builds and passes its tests)
+#   4. fuzz smoke: every libFuzzer target briefly on its corpus (fuzz/run-smoke.sh)
+#   5. `make distcheck` (the release tarball builds and passes its tests)
 set -euo pipefail
 src="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$src"
@@ -52,6 +53,17 @@ echo "== sanitizers (address, undefined)"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 BUILD_DIR="$src/_build-asan" bash scripts/build.sh CFLAGS="-g -O1 $san" LDFLAGS="$san"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_check "$src/_build-asan" "sanitizer tests"
+
+echo "== fuzz smoke"
+# Every fuzz target for a few seconds on its corpus (fuzz/run-smoke.sh, clang):
+# one test in the summary.
+if BUILD_DIR="$src/_build" bash fuzz/run-smoke.sh; then
+    echo "fuzz smoke: 1 tests, 1 passed, 0 failed, 0 skipped"
+    total_pass=$((total_pass + 1))
+else
+    echo "fuzz smoke: 1 tests, 0 passed, 1 failed, 0 skipped"
+    total_fail=$((total_fail + 1))
+fi
 
 echo "== distcheck"
 (cd "$src/_build" && make -j"$jobs" distcheck > distcheck.out 2>&1) || { tail -n 80 "$src/_build/distcheck.out"; exit 1; }

@@ -10,6 +10,36 @@
 #include "alloc.h"
 #include "util/json_tree.h"
 
+/* 1 when arrays and objects nest deeper than limit (strings skipped). */
+static int too_deep(const char *s, int limit)
+{
+    int depth = 0, in_string = 0;
+
+    for (; *s; s++) {
+        if (in_string) {
+            if (*s == '\\' && s[1])
+                s++;
+            else if (*s == '"')
+                in_string = 0;
+        } else if (*s == '"') {
+            in_string = 1;
+        } else if (*s == '[' || *s == '{') {
+            if (++depth > limit)
+                return 1;
+        } else if ((*s == ']' || *s == '}') && depth) {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+yajl_val valkeyaddon__json_parse(const char *text)
+{
+    if (!text || too_deep(text, VALKEYADDON__JSON_MAX_DEPTH))
+        return NULL;
+    return yajl_tree_parse(text, NULL, 0);
+}
+
 static void *gen_malloc(void *ctx, size_t size)
 {
     (void)ctx;

@@ -7,6 +7,17 @@
 
 #include <yajl/yajl_tree.h>
 
+/*
+ * Deepest nesting valkeyaddon__json_parse accepts. yajl builds trees of any
+ * depth and frees them recursively, so a body of a few MB of '[' from a
+ * server (or a file) would overflow the stack; the objects the library reads
+ * are never nested more than a few tens deep.
+ */
+#define VALKEYADDON__JSON_MAX_DEPTH 1000
+
+/* yajl_tree_parse(text, NULL, 0) for outside input: NULL also when nested deeper than the limit. */
+yajl_val valkeyaddon__json_parse(const char *text);
+
 /* Compact JSON text of a node; *out is valkeyaddon__malloc'd. 0 or VALKEYADDON_ENOMEM. */
 int valkeyaddon__json_tree_to_text(char **out, size_t *len, yajl_val node);
 

@@ -74,7 +74,7 @@ int valkeyaddon__kube_status_error(valkeyaddon_ctx *ctx, long http_status, const
         if ((text = valkeyaddon__malloc(len + 1))) {
             memcpy(text, body, len);
             text[len] = '\0';
-            root = yajl_tree_parse(text, NULL, 0);
+            root = valkeyaddon__json_parse(text);
             valkeyaddon__free(text);
         }
     }

@@ -76,7 +76,7 @@ static void deliver(struct watch_state *w, int type, yajl_val object)
 
 static void handle_line(struct watch_state *w, char *line)
 {
-    yajl_val root = yajl_tree_parse(line, NULL, 0);
+    yajl_val root = valkeyaddon__json_parse(line);
     const char *type_name = valkeyaddon__json_string(root, "type", NULL, NULL);
     const char *path[] = { "object", NULL };
     yajl_val object = root ? yajl_tree_get(root, path, yajl_t_object) : NULL;
@@ -152,7 +152,7 @@ static int relist(struct kube_transport *t, struct watch_state *w, const valkeya
         valkeyaddon__begin(w->ctx);
         error = VALKEYADDON_OK;
     } else if (error == VALKEYADDON_OK) {
-        yajl_val root = yajl_tree_parse(body.data ? body.data : "", NULL, 0);
+        yajl_val root = valkeyaddon__json_parse(body.data ? body.data : "");
         if (root)
             deliver(w, VALKEYADDON_WATCH_MODIFIED, root);
         else

@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "objects/json.h"
 #include "transport/local/local.h"
+#include "util/json_tree.h"
 
 yajl_val valkeyaddon__local_parse(const char *json, size_t len)
 {
@@ -20,7 +21,7 @@ yajl_val valkeyaddon__local_parse(const char *json, size_t len)
         return NULL;
     memcpy(text, json, len);
     text[len] = '\0';
-    root = yajl_tree_parse(text, NULL, 0);
+    root = valkeyaddon__json_parse(text);
     OPENSSL_cleanse(text, len);
     valkeyaddon__free(text);
     return root;

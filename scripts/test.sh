@@ -13,6 +13,8 @@ bash scripts/setup-debian.sh
 export VALKEYADDON_REQUIRE_ABI_CHECK=1 VALKEYADDON_REQUIRE_SCHEMA=1 VALKEYADDON_REQUIRE_REDIS=1
 # The PostgreSQL server package (postgresql) comes from setup-debian.sh; tests/support/pg.sh runs it.
 export VALKEYADDON_REQUIRE_POSTGRES=1
+# The Go binding (tests/bindings/test_go.sh) needs golang-go from setup-debian.sh.
+export VALKEYADDON_REQUIRE_GO_BINDING=1
 export VALKEYADDON_SCHEMA_DIR="$src/tests/objects/schema"
 jobs="$(nproc)"
 total_pass=0

@@ -315,7 +315,6 @@ func goStorageRemove(h C.uintptr_t, ctx *C.valkeyaddon_ctx, app, typ *C.char) C.
 	return storageCall(h, ctx, "storage remove "+key, func(s Storage) error { return s.Remove(appID, addonType) })
 }
 
-
 //export goStorageList
 func goStorageList(h C.uintptr_t, ctx *C.valkeyaddon_ctx, app *C.char, cb C.valkeyaddon_row_cb,
 	payload unsafe.Pointer) C.int {

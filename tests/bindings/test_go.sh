@@ -42,6 +42,11 @@ unset CFLAGS LDFLAGS # the C build's flags; cgo takes CGO_CFLAGS and the .pc fil
 
 cd "$tmp/module"
 go version
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+    echo "FAIL: not gofmt-formatted: $unformatted"
+    exit 1
+fi
 go vet ./...
-echo "PASS: go vet"
+echo "PASS: gofmt, go vet"
 go test -race -count=1 -timeout 150s -v ./...

@@ -16,6 +16,8 @@ export VALKEYADDON_REQUIRE_ABI_CHECK=1 VALKEYADDON_REQUIRE_SCHEMA=1 VALKEYADDON_
 export VALKEYADDON_REQUIRE_POSTGRES=1
 # The Python binding: pytest and python3-venv come from setup-debian.sh.
 export VALKEYADDON_REQUIRE_PYTHON_BINDING=1
+# The Go binding (tests/bindings/test_go.sh) needs golang-go from setup-debian.sh.
+export VALKEYADDON_REQUIRE_GO_BINDING=1
 export VALKEYADDON_SCHEMA_DIR="$src/tests/objects/schema"
 jobs="$(nproc)"
 total_pass=0

@@ -1,0 +1,3 @@
+module valkeyaddon
+
+go 1.19

@@ -222,7 +222,7 @@ static int covers(yajl_val ours, yajl_val live, int mode)
         for (i = 0; i < ours->u.object.len; i++) {
             const char *key = ours->u.object.keys[i], *path[2] = { NULL, NULL };
             yajl_val mine = ours->u.object.values[i], theirs;
-            int child = mode == SECRET_DATA ? SECRET_DATA : PLAIN;
+            int child = mode; /* the values of limits/requests, and of a Secret's data, keep their mode */
             path[0] = key;
             theirs = yajl_tree_get(live, path, yajl_t_any);
             if (mode == PLAIN && (strcmp(key, "limits") == 0 || strcmp(key, "requests") == 0))

@@ -8,8 +8,10 @@
 #include "valkeyaddon/ensure.h"
 #include "valkeyaddon/plans.h"
 #include "alloc.h"
+#include "applied.h"
 #include "buffer_internal.h"
 #include "ctx.h"
+#include "ensure_internal.h"
 #include "objects/objects.h"
 #include "plan_change.h"
 #include "secret_data.h"
@@ -50,6 +52,51 @@ static int apply_object(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *a
     valkeyaddon__buffer_dispose_secret(&result);
     if (error < 0)
         return transport_error(ctx, error, "apply", object->resource, addon->namespace_, object->name);
+    return VALKEYADDON_OK;
+}
+
+/*
+ * Read the object (unless live is given: the caller read it already, or
+ * known_absent: it cannot exist yet) and apply it only when the live copy
+ * lacks our stamp or any field of our body (docs/request-economy.md).
+ * *wrote tells whether a write was sent.
+ */
+static int converge_object(int *wrote, valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *addon,
+                           const struct valkeyaddon__object *object, const char *live, int known_absent)
+{
+    valkeyaddon_transport *t = ctx->transport;
+    valkeyaddon_buffer body = VALKEYADDON__BUFFER_INIT;
+    int error, current = 0;
+
+    *wrote = 0;
+    if (live) {
+        current = valkeyaddon__object_is_current(object, live);
+    } else if (!known_absent) {
+        error = t->get(&body, t, ctx, object->resource, addon->namespace_, object->name);
+        if (error == VALKEYADDON_OK)
+            current = valkeyaddon__object_is_current(object, body.data ? body.data : "");
+        /* No controller behind a transport that is not a cluster: only our write restarts dead servers. */
+        if (current && object->resource == &valkeyaddon__statefulset_resource && t->version >= 2 && t->address &&
+            valkeyaddon__statefulset_unrealised(body.data))
+            current = 0;
+        else if (error == VALKEYADDON_ENOTFOUND)
+            valkeyaddon__begin(ctx);
+        valkeyaddon__buffer_dispose_secret(&body);
+        if (error < 0 && error != VALKEYADDON_ENOTFOUND)
+            return transport_error(ctx, error, "get", object->resource, addon->namespace_, object->name);
+    }
+    if (current) {
+        valkeyaddon__log(ctx, VALKEYADDON_LOG_DEBUG, "%s %s/%s is current: not applied", object->resource->kind,
+                         addon->namespace_, object->name);
+        return VALKEYADDON_OK;
+    }
+    error = apply_object(ctx, addon, object);
+    if (object->resource == &valkeyaddon__statefulset_resource &&
+        valkeyaddon__is_immutable_statefulset_refusal(ctx, error))
+        error = valkeyaddon__recreate_statefulset(ctx, addon, object);
+    if (error < 0)
+        return error;
+    *wrote = 1;
     return VALKEYADDON_OK;
 }
 
@@ -100,6 +147,9 @@ static int auth_password(char **password, int *created, valkeyaddon_buffer *exis
         if (valkeyaddon__generate_password(fresh) < 0)
             return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "OpenSSL RAND_bytes failed to generate a password");
         error = valkeyaddon__build_auth_secret(&object, ctx, addon, fresh);
+        /* Stamped like every applied object, so the next ensure finds it current. */
+        if (error == VALKEYADDON_OK && (error = valkeyaddon__stamp_object(ctx, &object)) < 0)
+            valkeyaddon__object_clear(&object);
         if (error == VALKEYADDON_OK) {
             valkeyaddon__log(ctx, VALKEYADDON_LOG_INFO, "create Secret %s/%s", addon->namespace_,
                              addon->auth_secret);
@@ -124,36 +174,6 @@ static int auth_password(char **password, int *created, valkeyaddon_buffer *exis
                               addon->namespace_, addon->auth_secret);
 }
 
-/* 1 when the stored auth Secret already carries exactly the data we would write. */
-static int auth_secret_current(const char *stored_json, const struct valkeyaddon__addon *addon, const char *password)
-{
-    static const char *const keys[] = { "uri", "host", "port", "password" };
-    char *expected[4] = { NULL, NULL, NULL, NULL };
-    size_t i;
-    int same = 1;
-
-    expected[0] = valkeyaddon__redis_uri(addon, password);
-    expected[1] = valkeyaddon__service_host(addon);
-    expected[2] = "6379";
-    expected[3] = (char *)password;
-    if (!expected[0] || !expected[1])
-        same = 0;
-    for (i = 0; i < 4 && same; i++) {
-        unsigned char *value = NULL;
-        size_t len = 0;
-        if (valkeyaddon__secret_data(&value, &len, stored_json, keys[i]) != VALKEYADDON_OK) {
-            same = 0;
-            continue;
-        }
-        same = len == strlen(expected[i]) && memcmp(value, expected[i], len) == 0;
-        OPENSSL_cleanse(value, len);
-        valkeyaddon__free(value);
-    }
-    valkeyaddon__free_secret(expected[0], (size_t)-1);
-    valkeyaddon__free(expected[1]);
-    return same;
-}
-
 static int load_plan(valkeyaddon_plan_config *config, valkeyaddon_ctx *ctx, const char *plan)
 {
     int rc;
@@ -163,17 +183,19 @@ static int load_plan(valkeyaddon_plan_config *config, valkeyaddon_ctx *ctx, cons
     return rc < 0 ? rc : VALKEYADDON_OK;
 }
 
-int ensure_valkey(valkeyaddon_ensure_result *out, valkeyaddon_ctx *ctx, const char *namespace_, const char *tenant_id,
-                  const char *app_id, const char *plan)
+int valkeyaddon__ensure_valkey(valkeyaddon_ensure_result *out, char **uri, valkeyaddon_ctx *ctx,
+                               const char *namespace_, const char *tenant_id, const char *app_id, const char *plan)
 {
     valkeyaddon_plan_config config;
     struct valkeyaddon__addon addon;
     struct valkeyaddon__objects objects;
     valkeyaddon_buffer existing = VALKEYADDON__BUFFER_INIT;
     char *password = NULL;
-    int error, created = 0, written = 0;
+    int error, created = 0, written = 0, wrote;
     size_t i;
 
+    if (uri)
+        *uri = NULL;
     if ((error = require_transport(ctx)) < 0)
         return error;
     valkeyaddon__begin(ctx);
@@ -194,21 +216,27 @@ int ensure_valkey(valkeyaddon_ensure_result *out, valkeyaddon_ctx *ctx, const ch
     memset(&objects, 0, sizeof(objects));
     if ((error = valkeyaddon__build_objects(&objects, ctx, &addon, password)) < 0)
         goto done;
-    for (i = 0; i < objects.count; i++) {
+    for (i = 0; i < objects.count && error == VALKEYADDON_OK; i++)
+        error = valkeyaddon__stamp_object(ctx, &objects.items[i]);
+    for (i = 0; i < objects.count && error == VALKEYADDON_OK; i++) {
         const struct valkeyaddon__object *object = &objects.items[i];
         int is_auth = object->resource == &valkeyaddon__secret_resource && strcmp(object->name, addon.auth_secret) == 0;
-        /* The auth Secret is rewritten only when its derived fields (uri, host) drifted. */
-        if (is_auth && (created || auth_secret_current(existing.data, &addon, password)))
+        /* Just created: its body is ours. */
+        if (is_auth && created)
             continue;
-        error = apply_object(ctx, &addon, object);
-        if (object->resource == &valkeyaddon__statefulset_resource &&
-            valkeyaddon__is_immutable_statefulset_refusal(ctx, error))
-            error = valkeyaddon__recreate_statefulset(ctx, &addon, object);
-        if (error < 0)
-            break;
-        written++;
+        /*
+         * The auth Secret was read for its password: compare with that read.
+         * A freshly created auth Secret means a new add-on: nothing else can
+         * exist yet (the auth Secret is created first and deleted last), so
+         * the rest is applied without reading it first.
+         */
+        error = converge_object(&wrote, ctx, &addon, object, is_auth ? (existing.data ? existing.data : "") : NULL,
+                                created);
+        written += wrote;
     }
     valkeyaddon__objects_clear(&objects);
+    if (error == VALKEYADDON_OK && uri && !(*uri = valkeyaddon__redis_uri(&addon, password)))
+        error = valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory building the REDIS_URL");
     if (error == VALKEYADDON_OK && out) {
         unsigned int version = out->version;
         memset(out, 0, sizeof(*out));
@@ -226,26 +254,68 @@ done:
     return error;
 }
 
+int ensure_valkey(valkeyaddon_ensure_result *out, valkeyaddon_ctx *ctx, const char *namespace_, const char *tenant_id,
+                  const char *app_id, const char *plan)
+{
+    return valkeyaddon__ensure_valkey(out, NULL, ctx, namespace_, tenant_id, app_id, plan);
+}
+
+/* Build, stamp and converge the app Secret from uri. */
+static int converge_app_secret(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *addon, const char *uri,
+                               size_t uri_len, int fresh)
+{
+    struct valkeyaddon__object object;
+    int error, wrote = 0;
+
+    if ((error = valkeyaddon__build_redis_url_secret(&object, ctx, addon, uri, uri_len)) < 0)
+        return error;
+    if ((error = valkeyaddon__stamp_object(ctx, &object)) == VALKEYADDON_OK)
+        error = converge_object(&wrote, ctx, addon, &object, NULL, fresh);
+    valkeyaddon__object_clear(&object);
+    return error;
+}
+
+/* The names only: the plan does not shape the app Secret. */
+static int app_addon(struct valkeyaddon__addon *addon, valkeyaddon_plan_config *config, valkeyaddon_ctx *ctx,
+                     const char *namespace_, const char *tenant_id, const char *app_id)
+{
+    int error;
+
+    if ((error = require_transport(ctx)) < 0)
+        return error;
+    valkeyaddon__begin(ctx);
+    if ((error = load_plan(config, ctx, "free")) < 0)
+        return error;
+    return valkeyaddon__addon_init(addon, ctx, namespace_, tenant_id, app_id, config, &ctx->object_options);
+}
+
+int valkeyaddon__ensure_redis_url_with(valkeyaddon_ctx *ctx, const char *namespace_, const char *tenant_id,
+                                       const char *app_id, const char *uri, size_t uri_len, int fresh)
+{
+    valkeyaddon_plan_config config;
+    struct valkeyaddon__addon addon;
+    int error;
+
+    if ((error = app_addon(&addon, &config, ctx, namespace_, tenant_id, app_id)) < 0)
+        return error;
+    if (!uri)
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "uri: must not be NULL");
+    return converge_app_secret(ctx, &addon, uri, uri_len, fresh);
+}
+
 int ensure_redis_url_secret(valkeyaddon_ctx *ctx, const char *namespace_, const char *tenant_id, const char *app_id)
 {
     valkeyaddon_plan_config config;
     struct valkeyaddon__addon addon;
-    struct valkeyaddon__object object;
     valkeyaddon_buffer stored = VALKEYADDON__BUFFER_INIT;
     valkeyaddon_transport *t;
     unsigned char *uri = NULL;
     size_t uri_len = 0;
     int error;
 
-    if ((error = require_transport(ctx)) < 0)
+    if ((error = app_addon(&addon, &config, ctx, namespace_, tenant_id, app_id)) < 0)
         return error;
-    valkeyaddon__begin(ctx);
     t = ctx->transport;
-    /* The plan does not shape this Secret; names and namespace are all that matter. */
-    if ((error = load_plan(&config, ctx, "free")) < 0 ||
-        (error = valkeyaddon__addon_init(&addon, ctx, namespace_, tenant_id, app_id, &config,
-                                         &ctx->object_options)) < 0)
-        return error;
 
     error = t->get(&stored, t, ctx, &valkeyaddon__secret_resource, addon.namespace_, addon.auth_secret);
     if (error == VALKEYADDON_ENOTFOUND) {
@@ -272,10 +342,7 @@ int ensure_redis_url_secret(valkeyaddon_ctx *ctx, const char *namespace_, const 
                                    "ensure_valkey", addon.namespace_, addon.auth_secret);
         goto done;
     }
-    if ((error = valkeyaddon__build_redis_url_secret(&object, ctx, &addon, (const char *)uri, uri_len)) < 0)
-        goto done;
-    error = apply_object(ctx, &addon, &object);
-    valkeyaddon__object_clear(&object);
+    error = converge_app_secret(ctx, &addon, (const char *)uri, uri_len, 0);
 done:
     valkeyaddon__buffer_dispose_secret(&stored);
     if (uri) {

@@ -13,7 +13,9 @@
 #include "valkeyaddon/plans.h"
 #include "valkeyaddon/provision.h"
 #include "valkeyaddon/status.h"
+#include "alloc.h"
 #include "ctx.h"
+#include "ensure_internal.h"
 #include "objects/objects.h"
 
 #define DEFAULT_TIMEOUT_MS (5L * 60 * 1000)
@@ -226,6 +228,7 @@ int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ensure_result 
     valkeyaddon_plan_config plan;
     valkeyaddon_storage *s;
     struct flow f;
+    char *uri = NULL;
     int error;
 
     if ((error = check_ctx(ctx)) < 0 || (error = check_row_version(ctx, out)) < 0)
@@ -248,8 +251,9 @@ int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ensure_result 
     if ((error = s->upsert(NULL, s, ctx, &f.row)) < 0)
         return valkeyaddon__storage_failed(ctx, error, "recording the add-on");
 
-    if ((error = ensure_valkey(&ensured, ctx, options->namespace_, options->tenant_id, options->app_id,
-                               plan.plan)) < 0)
+    /* The REDIS_URL comes back from ensure_valkey: the auth Secret is read once (docs/request-economy.md). */
+    if ((error = valkeyaddon__ensure_valkey(&ensured, &uri, ctx, options->namespace_, options->tenant_id,
+                                            options->app_id, plan.plan)) < 0)
         return read_back(out, &f, step_failed(&f, error, "ensure_valkey"));
     valkeyaddon__log(ctx, VALKEYADDON_LOG_INFO, "%s/%s: %d object write(s)%s", options->namespace_, ensured.name,
                      (int)ensured.objects_written, ensured.password_created ? ", password created" : "");
@@ -260,7 +264,10 @@ int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ensure_result 
         /* ensure_valkey was given the plan already resolved; the fall-back happened here. */
         ensured_out->fell_back = plan.fell_back;
     }
-    if ((error = ensure_redis_url_secret(ctx, options->namespace_, options->tenant_id, options->app_id)) < 0)
+    error = valkeyaddon__ensure_redis_url_with(ctx, options->namespace_, options->tenant_id, options->app_id, uri,
+                                               strlen(uri), ensured.password_created);
+    valkeyaddon__free_secret(uri, (size_t)-1);
+    if (error < 0)
         return read_back(out, &f, step_failed(&f, error, "ensure_redis_url_secret"));
 
     if (options->no_wait)

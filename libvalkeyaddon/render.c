@@ -10,6 +10,7 @@
 
 #include "valkeyaddon/render.h"
 #include "alloc.h"
+#include "applied.h"
 #include "ctx.h"
 #include "objects/objects.h"
 #include "render_internal.h"
@@ -163,8 +164,12 @@ int valkeyaddon_render(valkeyaddon_ctx *ctx, const char *namespace_, const char 
         rc = valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory building REDIS_URL");
         goto done;
     }
-    if ((rc = valkeyaddon__build_redis_url_secret(&url_secret, ctx, &addon, uri, strlen(uri))) < 0)
+    if ((rc = valkeyaddon__build_redis_url_secret(&url_secret, ctx, &addon, uri, strlen(uri))) < 0 ||
+        (rc = valkeyaddon__stamp_object(ctx, &url_secret)) < 0)
         goto done;
+    /* Stamped as ensure_valkey() stamps them: what is rendered is exactly what is applied. */
+    for (i = 0; i < objects.count && rc == 0; i++)
+        rc = valkeyaddon__stamp_object(ctx, &objects.items[i]);
     for (i = 0; i < objects.count && rc == 0; i++)
         if (wanted(&objects.items[i], options->secrets))
             rc = emit(ctx, &objects.items[i], options->format, callback, payload);

@@ -4,7 +4,10 @@
  *
  * Both go through the context's transport (valkeyaddon_ctx_set_transport())
  * and are idempotent: calling them again converges the objects and changes
- * nothing that is already right.
+ * nothing that is already right. Each object is read first and applied only
+ * when it is missing or differs from what would be applied (objects carry a
+ * `valkeyaddon.io/applied-hash` annotation), so a repeat call sends no write
+ * (docs/request-economy.md).
  *
  * Passwords: the `{name}-auth` Secret is created once, with a password from
  * OpenSSL's CSPRNG (32 characters of [A-Za-z0-9], so REDIS_URL needs no
@@ -33,7 +36,7 @@ typedef struct valkeyaddon_ensure_result {
     char plan[16];                                /**< the plan used */
     int fell_back;                                /**< 1 when the plan was unknown and `free` was used */
     int password_created;                         /**< 1 when this call created the auth Secret */
-    int32_t objects_written;                      /**< create/apply requests this call sent */
+    int32_t objects_written;                      /**< create/apply requests this call sent (0: all current) */
     /* members above are valid for version 1; append only */
 } valkeyaddon_ensure_result;
 

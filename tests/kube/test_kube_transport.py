@@ -95,17 +95,30 @@ class Base(unittest.TestCase):
 
 
 class Provisioning(Base):
+    def budget(self, label, log):
+        """Writes and reads per object path, printed for the record (docs/request-economy.md)."""
+        writes = [x for x in log if x["method"] in ("POST", "PATCH", "PUT", "DELETE")]
+        gets = [x for x in log if x["method"] == "GET" and "watch=1" not in (x.get("query") or "")]
+        per_object = {}
+        for x in gets:
+            per_object[x["path"]] = per_object.get(x["path"], 0) + 1
+        print(f"\n{label}: {len(log)} requests, {len(writes)} writes, {len(gets)} GETs "
+              f"({len(per_object)} objects read, at most {max(per_object.values(), default=0)} GET each)",
+              file=sys.stderr)
+        return writes, gets, per_object
+
     def test_first_and_repeat_provision_keep_the_password(self):
         r = self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "standard", "--no-wait")
         self.assertEqual(r.returncode, 0, r.stderr)
         log = self.requests()
         first = self.secret("valkey-acme-web-auth")
-        # One read of the auth Secret, then one request per object (auth create, 2 Services,
-        # StatefulSet, app Secret with its one read of the auth Secret) and the final status read.
-        writes = [x for x in log if x["method"] in ("POST", "PATCH", "PUT")]
+        # One read of the auth Secret (absent), then one write per object (auth create, 2 Services,
+        # StatefulSet, app Secret): nothing is read back, nothing is read before writing.
+        writes, gets, _ = self.budget("first provision --no-wait", log)
         self.assertEqual(len([x for x in writes if x["method"] == "POST"]), 1)
         self.assertEqual(len(writes), 5, [(x["method"], x["path"]) for x in log])
-        self.assertLessEqual(len(log), 8, [(x["method"], x["path"]) for x in log])
+        self.assertEqual([x["path"] for x in gets][:1], [f"/api/v1/namespaces/{NS}/secrets/valkey-acme-web-auth"])
+        self.assertLessEqual(len(gets), 2, [(x["method"], x["path"]) for x in log])  # + the CLI's status read
 
         self.control("DELETE", "/_test/requests")
         r = self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "standard", "--no-wait")
@@ -113,8 +126,11 @@ class Provisioning(Base):
         log = self.requests()
         second = self.secret("valkey-acme-web-auth")
         self.assertEqual(first["password"], second["password"])
-        self.assertEqual([x for x in log if x["method"] == "POST"], [])
-        self.assertLessEqual(len(log), 8)
+        # Nothing changed: no write at all, and at most one read per object.
+        writes, gets, per_object = self.budget("repeat provision --no-wait", log)
+        self.assertEqual(writes, [], [(x["method"], x["path"]) for x in log])
+        self.assertLessEqual(max(per_object.values()), 1, per_object)
+        self.assertEqual(len(per_object), 5, per_object)
         self.assert_no_secret_in(r.stdout + r.stderr, [first["password"]])
 
         url = self.secret("app-web-redis-url")["REDIS_URL"]
@@ -123,6 +139,43 @@ class Provisioning(Base):
         r = self.cli("url", "--tenant", "acme", "--app", "web", "-o", "table")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip(), url)
+
+    def test_drift_rewrites_exactly_the_drifted_object(self):
+        r = self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "standard", "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        service = f"/api/v1/namespaces/{NS}/services/valkey-acme-web"
+        sts = f"/apis/apps/v1/namespaces/{NS}/statefulsets/valkey-acme-web"
+
+        # Someone deletes the ClusterIP Service.
+        status, _, _ = self.control_raw("DELETE", service)
+        self.assertLess(status, 300)
+        self.control("DELETE", "/_test/requests")
+        r = self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "standard", "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        writes, _, _ = self.budget("provision after a deleted Service", self.requests())
+        self.assertEqual([(x["method"], x["path"]) for x in writes], [("PATCH", service)])
+
+        # Another field manager scales the StatefulSet (a field we own).
+        patch = {"apiVersion": "apps/v1", "kind": "StatefulSet",
+                 "metadata": {"name": "valkey-acme-web", "namespace": NS}, "spec": {"replicas": 2}}
+        status, _, body = self.api.request("PATCH", sts + "?fieldManager=intruder&force=true", patch,
+                                           ctype="application/apply-patch+yaml")
+        self.assertLess(status, 300, body)
+        self.assertEqual(body["spec"]["replicas"], 2)
+        self.control("DELETE", "/_test/requests")
+        r = self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "standard", "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        writes, _, _ = self.budget("provision after a foreign scale", self.requests())
+        self.assertEqual([(x["method"], x["path"]) for x in writes], [("PATCH", sts)])
+        status, _, body = self.control_raw("GET", sts)
+        self.assertEqual(body["spec"]["replicas"], 1)
+
+        # And then it is quiet again.
+        self.control("DELETE", "/_test/requests")
+        r = self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "standard", "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        writes, _, _ = self.budget("provision after the repairs", self.requests())
+        self.assertEqual(writes, [])
 
     def test_provision_waits_until_ready_then_status_and_deprovision(self):
         r = self.cli("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "pro", "--timeout", "30s")

@@ -19,7 +19,14 @@ struct counting {
     int fail_get_code, fail_apply_code; /* returned once when non-zero */
     int race_create;                    /* on create: store the object "as another writer" and say EEXISTS */
     char race_body[4096];
+    char written[1024];                 /* "Kind/name " of every create and apply, in order */
 };
+
+static void note_write(struct counting *c, const char *kind, const char *name)
+{
+    size_t used = strlen(c->written);
+    snprintf(c->written + used, sizeof(c->written) - used, "%s/%s ", kind, name);
+}
 
 static int counting_get(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
                         const valkeyaddon_resource *r, const char *ns, const char *name)
@@ -39,6 +46,7 @@ static int counting_create(valkeyaddon_buffer *out, valkeyaddon_transport *self,
 {
     struct counting *c = (struct counting *)self;
     c->creates++;
+    note_write(c, r->kind, "(created)");
     if (c->race_create) {
         c->race_create = 0;
         assert_int_equal(c->inner->create(out, c->inner, ctx, r, ns, c->race_body, strlen(c->race_body)), 0);
@@ -53,6 +61,7 @@ static int counting_apply(valkeyaddon_buffer *out, valkeyaddon_transport *self, 
 {
     struct counting *c = (struct counting *)self;
     c->applies++;
+    note_write(c, r->kind, name);
     assert_string_equal(manager, "paas-control-plane");
     assert_int_equal(force, 1);
     if (c->fail_apply_code) {
@@ -228,12 +237,151 @@ static void test_ensure__repeat_never_rotates_the_password(void **state)
     second = secret_value(f, NS, AUTH, "password");
     assert_string_equal(first, second);
     assert_int_equal(result.password_created, 0);
-    assert_int_equal(f->t->gets, 1);
+    /* Nothing changed: one read per object (the auth Secret's serves its comparison too), no write. */
+    assert_int_equal(f->t->gets, 1 + applies);
     assert_int_equal(f->t->creates, 0);
-    /* The auth Secret is current, so it is not rewritten: the same applies as before, minus none. */
-    assert_int_equal(f->t->applies, applies);
+    assert_int_equal(f->t->applies, 0);
+    assert_int_equal(result.objects_written, 0);
     free(first);
     free(second);
+}
+
+static void reset_counts(struct fixture *f)
+{
+    f->t->gets = f->t->creates = f->t->applies = 0;
+    f->t->written[0] = '\0';
+}
+
+/* Rewrite a stored object behind the library's back (another writer): replace from by to. */
+static void edit_stored(struct fixture *f, const valkeyaddon_resource *r, const char *name, const char *from,
+                        const char *to)
+{
+    valkeyaddon_ctx *scratch = NULL;
+    char *json = stored(f, r, NS, name), *at, edited[16384];
+
+    assert_non_null(json);
+    at = strstr(json, from);
+    assert_non_null(at);
+    snprintf(edited, sizeof(edited), "%.*s%s%s", (int)(at - json), json, to, at + strlen(from));
+    assert_int_equal(valkeyaddon_ctx_new(&scratch, NULL), 0);
+    assert_int_equal(f->t->inner->apply(NULL, f->t->inner, scratch, r, NS, name, edited, strlen(edited), "intruder", 1),
+                     0);
+    valkeyaddon_ctx_free(scratch);
+    free(json);
+}
+
+static const valkeyaddon_resource service_r = { "v1", "Service", "services", 1 };
+
+static void test_ensure__economy_repeat_sends_no_write(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    int objects;
+
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "standard"), 0);
+    /* First: the auth Secret's read (absent), then one write per object and no read back. */
+    objects = f->t->creates + f->t->applies;
+    assert_int_equal(f->t->gets, 1);
+    assert_int_equal(result.objects_written, objects);
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme", "web"), 0);
+    reset_counts(f);
+
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "standard"), 0);
+    assert_int_equal(f->t->creates + f->t->applies, 0);
+    assert_int_equal(f->t->gets, objects);
+    assert_int_equal(result.objects_written, 0);
+    /* The app Secret: its source and itself read, not re-applied. */
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme", "web"), 0);
+    assert_int_equal(f->t->applies, 0);
+    assert_int_equal(f->t->gets, objects + 2);
+    assert_string_equal(f->t->written, "");
+}
+
+static void test_ensure__economy_deleted_object_is_the_one_written(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    valkeyaddon_ctx *scratch = NULL;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "standard"), 0);
+    assert_int_equal(valkeyaddon_ctx_new(&scratch, NULL), 0);
+    assert_int_equal(f->t->inner->remove(f->t->inner, scratch, &service_r, NS, "valkey-acme-web", 0), 0);
+    valkeyaddon_ctx_free(scratch);
+    reset_counts(f);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "standard"), 0);
+    assert_int_equal(result.objects_written, 1);
+    assert_string_equal(f->t->written, "Service/valkey-acme-web ");
+}
+
+static void test_ensure__economy_edited_field_is_repaired(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    char *sts;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "pro"), 0);
+    /* Someone scales the StatefulSet down; the stamp still matches, the field does not. */
+    edit_stored(f, &statefulset_r, "valkey-acme-web", "\"replicas\":3", "\"replicas\":1");
+    reset_counts(f);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "pro"), 0);
+    assert_int_equal(result.objects_written, 1);
+    assert_string_equal(f->t->written, "StatefulSet/valkey-acme-web ");
+    sts = stored(f, &statefulset_r, NS, "valkey-acme-web");
+    assert_non_null(strstr(sts, "\"replicas\":3"));
+    free(sts);
+
+    /* A changed stamp alone (a body of another version of ours) is re-applied too. */
+    edit_stored(f, &service_r, "valkey-acme-web-headless", "applied-hash\":\"", "applied-hash\":\"0");
+    reset_counts(f);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "pro"), 0);
+    assert_string_equal(f->t->written, "Service/valkey-acme-web-headless ");
+
+    /* What the server adds (status, defaults, other annotations) is not a change. */
+    edit_stored(f, &service_r, "valkey-acme-web", "\"annotations\":{",
+                "\"annotations\":{\"other.io/note\":\"x\",");
+    edit_stored(f, &service_r, "valkey-acme-web", "\"spec\":{", "\"spec\":{\"sessionAffinity\":\"None\",");
+    reset_counts(f);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "pro"), 0);
+    assert_string_equal(f->t->written, "");
+}
+
+static void test_ensure__economy_edited_secret_data_is_repaired(void **state)
+{
+    struct fixture *f = *state;
+    char *uri, *url;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), 0);
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme", "web"), 0);
+    /* The app Secret's REDIS_URL replaced by someone ("redis://x" in base64). */
+    {
+        char *json = stored(f, &secret_r, NS, "app-web-redis-url"), *start, *end, from[1024];
+        start = strstr(json, "\"REDIS_URL\":\"") + strlen("\"REDIS_URL\":\"");
+        end = strchr(start, '"');
+        snprintf(from, sizeof(from), "%.*s", (int)(end - start), start);
+        edit_stored(f, &secret_r, "app-web-redis-url", from, "cmVkaXM6Ly94");
+        free(json);
+    }
+    reset_counts(f);
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme", "web"), 0);
+    assert_string_equal(f->t->written, "Secret/app-web-redis-url ");
+    uri = secret_value(f, NS, AUTH, "uri");
+    url = secret_value(f, NS, "app-web-redis-url", "REDIS_URL");
+    assert_string_equal(uri, url);
+    free(uri);
+    free(url);
+}
+
+static void test_ensure__economy_plan_change_writes_only_what_changed(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "standard"), 0);
+    reset_counts(f);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "pro"), 0);
+    /* Same names, same Services, same password: only the StatefulSet differs. */
+    assert_string_equal(f->t->written, "StatefulSet/valkey-acme-web ");
+    assert_int_equal(result.objects_written, 1);
 }
 
 static void test_ensure__plan_change_converges_with_the_same_password(void **state)
@@ -460,6 +608,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ensure__first_provision_creates_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__repeat_never_rotates_the_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__economy_repeat_sends_no_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__economy_deleted_object_is_the_one_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__economy_edited_field_is_repaired, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__economy_edited_secret_data_is_repaired, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__economy_plan_change_writes_only_what_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__plan_change_converges_with_the_same_password, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__unknown_plan_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__cluster_domain_change_rewrites_uri_not_password, setup, teardown),

@@ -155,13 +155,6 @@ func (c *Context) UsePostgresStorage(o PostgresOptions) error {
 	})
 }
 
-// SQLiteAvailable reports whether the loaded library has the SQLite storage
-// and OpenStorage (added after the first release): when it does not,
-// UseSQLiteStorage and OpenStorage fail with ErrNotSupported.
-func SQLiteAvailable() bool {
-	return C.vgo_have_sqlite() != 0
-}
-
 // UseSQLiteStorage gives the context an SQLite storage at path (":memory:"
 // for a private in-memory database); the schema is migrated on open.
 func (c *Context) UseSQLiteStorage(path string) error {
@@ -169,7 +162,7 @@ func (c *Context) UseSQLiteStorage(path string) error {
 		return err
 	}
 	return c.setBuiltinStorage(func(ctx *C.valkeyaddon_ctx, s *cstrings, out **C.valkeyaddon_storage) C.int {
-		return C.vgo_storage_sqlite_new(out, ctx, s.str(path))
+		return C.valkeyaddon_storage_sqlite_new(out, ctx, s.str(path))
 	})
 }
 
@@ -181,6 +174,6 @@ func (c *Context) OpenStorage(url string) error {
 		return err
 	}
 	return c.setBuiltinStorage(func(ctx *C.valkeyaddon_ctx, s *cstrings, out **C.valkeyaddon_storage) C.int {
-		return C.vgo_storage_open(out, ctx, s.str(url))
+		return C.valkeyaddon_storage_open(out, ctx, s.str(url))
 	})
 }

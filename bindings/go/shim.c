@@ -4,14 +4,6 @@
 #include "shim.h"
 #include "_cgo_export.h"
 
-/*
- * SQLite and open-by-URL arrived after VALKEYADDON_1.0. Weak references let
- * one binding build and run against libraries with and without them; the Go
- * side asks vgo_have_sqlite() before calling.
- */
-#pragma weak valkeyaddon_storage_sqlite_new
-#pragma weak valkeyaddon_storage_open
-
 #define HANDLE(p) ((uintptr_t)(p))
 #define PAYLOAD(h) ((void *)(h))
 
@@ -223,29 +215,6 @@ static int row_trampoline(const valkeyaddon_addon_row *row, void *payload)
 int vgo_addon_list(valkeyaddon_ctx *ctx, const char *app_id, uintptr_t handle)
 {
     return valkeyaddon_addon_list(ctx, app_id, row_trampoline, PAYLOAD(handle));
-}
-
-int vgo_have_sqlite(void)
-{
-    return valkeyaddon_storage_sqlite_new != NULL && valkeyaddon_storage_open != NULL;
-}
-
-int vgo_storage_sqlite_new(valkeyaddon_storage **out, valkeyaddon_ctx *ctx, const char *path)
-{
-    if (!vgo_have_sqlite())
-        return valkeyaddon_ctx_set_error(ctx, VALKEYADDON_ENOTSUPPORTED,
-                                         "valkeyaddon_storage_sqlite_new: the loaded libvalkeyaddon predates "
-                                         "the SQLite storage; upgrade it");
-    return valkeyaddon_storage_sqlite_new(out, ctx, path);
-}
-
-int vgo_storage_open(valkeyaddon_storage **out, valkeyaddon_ctx *ctx, const char *url)
-{
-    if (!vgo_have_sqlite())
-        return valkeyaddon_ctx_set_error(ctx, VALKEYADDON_ENOTSUPPORTED,
-                                         "valkeyaddon_storage_open: the loaded libvalkeyaddon predates "
-                                         "opening storages by URL; upgrade it");
-    return valkeyaddon_storage_open(out, ctx, url);
 }
 
 /* Release a built-in plugin the context refused (the caller still owns it then). */

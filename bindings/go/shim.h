@@ -30,9 +30,4 @@ int vgo_wait_ready(valkeyaddon_status_info *out, valkeyaddon_ctx *ctx, const cha
                    const char *app_id, long timeout_ms, uintptr_t handle);
 int vgo_addon_list(valkeyaddon_ctx *ctx, const char *app_id, uintptr_t handle);
 
-/* Optional symbols (added in a later release): NULL when the loaded library lacks them. */
-int vgo_have_sqlite(void);
-int vgo_storage_sqlite_new(valkeyaddon_storage **out, valkeyaddon_ctx *ctx, const char *path);
-int vgo_storage_open(valkeyaddon_storage **out, valkeyaddon_ctx *ctx, const char *url);
-
 #endif

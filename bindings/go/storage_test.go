@@ -93,8 +93,7 @@ func TestGoStorageErrors(t *testing.T) {
 	}
 }
 
-// The built-in storages: memory always; SQLite and open-by-URL when the
-// loaded library has them.
+// The built-in storages: memory, SQLite and open-by-URL.
 func TestBuiltinStorages(t *testing.T) {
 	c := newContext(t)
 	if err := c.UseMemoryTransport(); err != nil {
@@ -102,13 +101,6 @@ func TestBuiltinStorages(t *testing.T) {
 	}
 	if err := c.UsePostgresStorage(valkeyaddon.PostgresOptions{}); !errors.Is(err, valkeyaddon.ErrInvalid) {
 		t.Errorf("UsePostgresStorage without ConnInfo = %v, want ErrInvalid", err)
-	}
-	if !valkeyaddon.SQLiteAvailable() {
-		if err := c.UseSQLiteStorage(":memory:"); !errors.Is(err, valkeyaddon.ErrNotSupported) {
-			t.Errorf("UseSQLiteStorage on a library without it = %v, want ErrNotSupported", err)
-		}
-		t.Skip("the loaded libvalkeyaddon has no valkeyaddon_storage_sqlite_new/valkeyaddon_storage_open " +
-			"(they arrive in a later release); the SQLite and URL storages are not exercised")
 	}
 	db := t.TempDir() + "/addons.db"
 	for _, use := range []func() error{

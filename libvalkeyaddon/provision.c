@@ -96,27 +96,43 @@ static int validate(struct flow *f, valkeyaddon_plan_config *plan)
     return VALKEYADDON_OK;
 }
 
+/* A failure being reported, kept aside while bookkeeping calls the storage (which may set its own). */
+struct saved_error {
+    int code;
+    char message[VALKEYADDON__MESSAGE_SIZE];
+};
+
+static void save_error(struct saved_error *saved, const valkeyaddon_ctx *ctx)
+{
+    saved->code = ctx->error_code;
+    memcpy(saved->message, ctx->error_message, sizeof(saved->message));
+}
+
+static void restore_error(valkeyaddon_ctx *ctx, const struct saved_error *saved)
+{
+    ctx->error_code = saved->code;
+    memcpy(ctx->error_message, saved->message, sizeof(saved->message));
+}
+
 /*
  * Record a status while keeping the failure being reported: the storage may
  * set its own error, and the caller must see the first cause.
  */
 static int record(struct flow *f, int status, const char *message, int keep_error)
 {
-    char saved[VALKEYADDON__MESSAGE_SIZE];
-    int saved_code = f->ctx->error_code, error;
+    struct saved_error saved;
     valkeyaddon_storage *s = f->ctx->storage;
+    int error;
 
-    memcpy(saved, f->ctx->error_message, sizeof(saved));
-    f->ctx->error_code = 0;
-    f->ctx->error_message[0] = '\0';
+    save_error(&saved, f->ctx);
+    valkeyaddon__begin(f->ctx);
     error = s->set_status(s, f->ctx, f->row.app_id, f->row.addon_type, status, message);
     if (error < 0 && !keep_error)
         return valkeyaddon__storage_failed(f->ctx, error, "recording the status");
     if (error < 0)
         valkeyaddon__log(f->ctx, VALKEYADDON_LOG_WARNING, "could not record status %s: %s",
                          valkeyaddon_status_name(status), f->ctx->error_message);
-    f->ctx->error_code = saved_code;
-    memcpy(f->ctx->error_message, saved, sizeof(saved));
+    restore_error(f->ctx, &saved);
     if (error == 0) {
         f->row.status = status;
         snprintf(f->row.status_message, sizeof(f->row.status_message), "%s", message ? message : "");
@@ -205,17 +221,15 @@ static int read_back(valkeyaddon_addon_row *out, struct flow *f, int result)
 {
     valkeyaddon_storage *s = f->ctx->storage;
     valkeyaddon_addon_row row = f->row;
-    char saved[VALKEYADDON__MESSAGE_SIZE];
-    int saved_code = f->ctx->error_code;
+    struct saved_error saved;
 
     if (!out)
         return result;
-    memcpy(saved, f->ctx->error_message, sizeof(saved));
+    save_error(&saved, f->ctx);
     /* The stored row has the storage's timestamps; when it cannot be read, what this call knows will do. */
     if (s->get(&row, s, f->ctx, f->row.app_id, f->row.addon_type) < 0)
         row = f->row;
-    f->ctx->error_code = saved_code;
-    memcpy(f->ctx->error_message, saved, sizeof(saved));
+    restore_error(f->ctx, &saved);
     row.version = out->version;
     *out = row;
     return result;

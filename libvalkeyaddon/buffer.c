@@ -9,25 +9,57 @@
 #include "alloc.h"
 #include "buffer_internal.h"
 
+/* The capacity that holds needed bytes and a NUL: 256, doubled as needed; 0 on overflow. */
+static size_t capacity_for(size_t cap, size_t needed)
+{
+    if (needed + 1 == 0)
+        return 0;
+    cap = cap ? cap : 256;
+    while (cap < needed + 1) {
+        if (cap > ((size_t)-1) / 2)
+            return 0;
+        cap *= 2;
+    }
+    return cap;
+}
+
 static int reserve(valkeyaddon_buffer *buf, size_t needed)
 {
     size_t cap;
     char *grown;
 
-    if (needed < buf->len || needed + 1 == 0)
+    if (needed < buf->len)
         return VALKEYADDON_ENOMEM;
     if (needed + 1 <= buf->cap)
         return VALKEYADDON_OK;
-    cap = buf->cap ? buf->cap : 256;
-    while (cap < needed + 1) {
-        if (cap > ((size_t)-1) / 2)
-            return VALKEYADDON_ENOMEM;
-        cap *= 2;
-    }
+    if (!(cap = capacity_for(buf->cap, needed)))
+        return VALKEYADDON_ENOMEM;
     grown = valkeyaddon__realloc(buf->data, cap);
     if (!grown)
         return VALKEYADDON_ENOMEM;
     buf->data = grown;
+    buf->cap = cap;
+    return VALKEYADDON_OK;
+}
+
+/*
+ * Room for a new content of needed bytes. The old content stays until the
+ * allocation succeeded (set() promises it on ENOMEM); a block that is
+ * replaced is wiped first, as it may hold a Secret.
+ */
+static int replace_storage(valkeyaddon_buffer *buf, size_t needed)
+{
+    size_t cap;
+    char *fresh;
+
+    if (needed + 1 <= buf->cap && buf->data)
+        return VALKEYADDON_OK;
+    if (!(cap = capacity_for(buf->cap, needed)) || !(fresh = valkeyaddon__malloc(cap)))
+        return VALKEYADDON_ENOMEM;
+    if (buf->data)
+        OPENSSL_cleanse(buf->data, buf->cap);
+    valkeyaddon__free(buf->data);
+    buf->data = fresh;
     buf->cap = cap;
     return VALKEYADDON_OK;
 }
@@ -41,11 +73,9 @@ int valkeyaddon_buffer_set(valkeyaddon_buffer *buf, const char *data, size_t len
     /* A set from our own content would read freed memory after a move. */
     if (data && buf->data && data >= buf->data && data < buf->data + buf->cap)
         return VALKEYADDON_EINVAL;
-    if (buf->data)
-        OPENSSL_cleanse(buf->data, buf->len);
-    buf->len = 0;
-    if ((error = reserve(buf, len)) < 0)
+    if ((error = replace_storage(buf, len)) < 0)
         return error;
+    OPENSSL_cleanse(buf->data, buf->len);
     if (len)
         memcpy(buf->data, data, len);
     buf->len = len;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,26 +72,32 @@ int valkeyaddon__local_safe_name(const char *name)
     return 1;
 }
 
+/*
+ * The copy lives on the stack, not the heap: every caller reports a failure
+ * here as EIO with strerror(errno), which an allocation failure would have
+ * turned into a wrong code and a stale reason.
+ */
 int valkeyaddon__local_mkdirs(const char *dir)
 {
-    char *copy = valkeyaddon__strdup(dir), *p;
-    int rc = VALKEYADDON_OK;
+    char copy[PATH_MAX], *p;
+    size_t len = strlen(dir);
 
-    if (!copy)
-        return VALKEYADDON_ENOMEM;
-    for (p = copy + 1; rc == VALKEYADDON_OK; p++) {
+    if (len >= sizeof(copy)) {
+        errno = ENAMETOOLONG;
+        return VALKEYADDON_EIO;
+    }
+    memcpy(copy, dir, len + 1);
+    for (p = copy + 1;; p++) {
         char c = *p;
         if (c != '/' && c != '\0')
             continue;
         *p = '\0';
         if (mkdir(copy, 0700) < 0 && errno != EEXIST)
-            rc = VALKEYADDON_EIO;
+            return VALKEYADDON_EIO;
         *p = c;
         if (c == '\0')
-            break;
+            return VALKEYADDON_OK;
     }
-    valkeyaddon__free(copy);
-    return rc;
 }
 
 int valkeyaddon__local_read(char **data, size_t *len, const char *path)

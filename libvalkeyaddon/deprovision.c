@@ -87,15 +87,24 @@ int valkeyaddon_redis_url(valkeyaddon_buffer *out, valkeyaddon_ctx *ctx, const c
     error = t->get(&stored, t, ctx, &valkeyaddon__secret_resource, addon.namespace_, addon.redis_url_secret);
     if (error == VALKEYADDON_OK) {
         error = valkeyaddon__secret_data(&url, &len, stored.data ? stored.data : "", "REDIS_URL");
-        if (error == VALKEYADDON_OK)
-            error = valkeyaddon_buffer_set(out, (const char *)url, len);
-        else if (error != VALKEYADDON_ENOMEM)
+        if (error == VALKEYADDON_OK && valkeyaddon_buffer_set(out, (const char *)url, len) < 0)
+            error = VALKEYADDON_ENOMEM;
+        if (error == VALKEYADDON_ENOMEM)
+            error = valkeyaddon__error(ctx, error, "out of memory reading Secret %s/%s", addon.namespace_,
+                                       addon.redis_url_secret);
+        else if (error < 0)
             error = valkeyaddon__error(ctx, VALKEYADDON_ENOTFOUND, "Secret %s/%s has no usable REDIS_URL",
                                        addon.namespace_, addon.redis_url_secret);
     } else if (error == VALKEYADDON_ENOTFOUND) {
         valkeyaddon__begin(ctx);
         error = valkeyaddon__error(ctx, VALKEYADDON_ENOTFOUND, "Secret %s/%s does not exist", addon.namespace_,
                                    addon.redis_url_secret);
+    } else if (ctx->error_code == 0 || !ctx->error_message[0]) {
+        /* A transport that failed without a message still leaves the caller something to read. */
+        error = valkeyaddon__error(ctx, error, "get Secret %s/%s: %s", addon.namespace_, addon.redis_url_secret,
+                                   valkeyaddon_strerror(error));
+    } else {
+        ctx->error_code = error;
     }
     if (url) {
         OPENSSL_cleanse(url, len);

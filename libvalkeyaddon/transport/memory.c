@@ -93,7 +93,10 @@ static int memory_get(valkeyaddon_buffer *out, valkeyaddon_transport *self, valk
 
     if (!*e)
         return valkeyaddon__error(ctx, VALKEYADDON_ENOTFOUND, "%s %s/%s not found", r->kind, ns, name);
-    return valkeyaddon_buffer_set(out, (*e)->json, (*e)->json_len);
+    if (valkeyaddon_buffer_set(out, (*e)->json, (*e)->json_len) < 0)
+        return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "memory transport: out of memory reading %s %s/%s",
+                                  r->kind, ns, name);
+    return VALKEYADDON_OK;
 }
 
 /* The object's metadata.name, copied into name (which holds 254 bytes). */
@@ -125,9 +128,10 @@ static int memory_create(valkeyaddon_buffer *out, valkeyaddon_transport *self, v
     char name[254];
     int error;
 
-    if ((error = body_name(name, sizeof(name), json, len)) < 0)
-        return valkeyaddon__error(ctx, error == VALKEYADDON_ENOMEM ? error : VALKEYADDON_EREJECTED,
-                                  "%s in %s: the body has no metadata.name", r->kind, ns);
+    if ((error = body_name(name, sizeof(name), json, len)) == VALKEYADDON_ENOMEM)
+        return valkeyaddon__error(ctx, error, "memory transport: out of memory creating a %s in %s", r->kind, ns);
+    if (error < 0)
+        return valkeyaddon__error(ctx, VALKEYADDON_EREJECTED, "%s in %s: the body has no metadata.name", r->kind, ns);
     if (*find(m, r, ns, name))
         return valkeyaddon__error(ctx, VALKEYADDON_EEXISTS, "%s %s/%s already exists", r->kind, ns, name);
     if ((error = store(m, ctx, r, ns, name, json, len)) < 0)

@@ -211,6 +211,18 @@ void valkeyaddon__jw_bool(struct valkeyaddon__jw *j, int value)
         check(j, yajl_gen_bool(j->gen, value != 0));
 }
 
+void valkeyaddon__jw_null(struct valkeyaddon__jw *j)
+{
+    if (LIVE(j))
+        check(j, yajl_gen_null(j->gen));
+}
+
+void valkeyaddon__jw_number(struct valkeyaddon__jw *j, const char *text, size_t len)
+{
+    if (LIVE(j))
+        check(j, yajl_gen_number(j->gen, text, len));
+}
+
 void valkeyaddon__jw_kv_string(struct valkeyaddon__jw *j, const char *key, const char *value)
 {
     valkeyaddon__jw_key(j, key);

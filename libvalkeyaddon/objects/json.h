@@ -59,6 +59,9 @@ void valkeyaddon__jw_string(struct valkeyaddon__jw *j, const char *value);
 void valkeyaddon__jw_stringn(struct valkeyaddon__jw *j, const char *value, size_t len);
 void valkeyaddon__jw_int(struct valkeyaddon__jw *j, long long value);
 void valkeyaddon__jw_bool(struct valkeyaddon__jw *j, int value);
+void valkeyaddon__jw_null(struct valkeyaddon__jw *j);
+/* A number as parsed text ("1.5", "-3e2"), written as is. */
+void valkeyaddon__jw_number(struct valkeyaddon__jw *j, const char *text, size_t len);
 
 /* key: value pairs, the common case. */
 void valkeyaddon__jw_kv_string(struct valkeyaddon__jw *j, const char *key, const char *value);

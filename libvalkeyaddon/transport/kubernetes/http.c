@@ -56,7 +56,7 @@ void valkeyaddon__kube_set_client_cert(CURL *curl, unsigned char *cert, size_t c
 char *valkeyaddon__kube_url(struct kube_transport *t, const valkeyaddon_resource *r, const char *ns,
                             const char *name, const char *query)
 {
-    const char *server = t->config.server;
+    const char *server = t->base_url ? t->base_url : t->config.server;
     size_t server_len = strlen(server);
     char *url;
     int len;
@@ -157,6 +157,10 @@ static int refresh_exec(struct kube_transport *t, valkeyaddon_ctx *ctx, int forc
     valkeyaddon__kube_credential_clear(c);
     if ((error = valkeyaddon__kube_exec_run(c, ctx, &t->config.exec, t->request_timeout_ms)) < 0)
         return error;
+    if (c->client_cert_data && c->client_key_data &&
+        (error = valkeyaddon__kube_check_client_cert(ctx, NULL, c->client_cert_data, c->client_cert_data_len,
+                                                     "from the exec credential plugin")) < 0)
+        return error;
     if (c->client_cert_data && c->client_key_data)
         valkeyaddon__kube_set_client_cert(t->curl, c->client_cert_data, c->client_cert_data_len, c->client_key_data,
                                           c->client_key_data_len);
@@ -228,12 +232,6 @@ void valkeyaddon__kube_free_headers(struct curl_slist *headers)
     for (h = headers; h; h = h->next)
         OPENSSL_cleanse(h->data, strlen(h->data));
     curl_slist_free_all(headers);
-}
-
-static int tls_failure(CURLcode rc)
-{
-    return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM ||
-           rc == CURLE_SSL_CIPHER || rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_CRL_BADFILE;
 }
 
 /* Nothing reached the server: safe to retry any request. */
@@ -340,9 +338,9 @@ int valkeyaddon__kube_request(struct kube_transport *t, valkeyaddon_ctx *ctx, co
         }
         if (rc == CURLE_OK && !retryable_status(resp->status))
             return VALKEYADDON_OK;
-        if (rc != CURLE_OK && tls_failure(rc))
-            return valkeyaddon__error(ctx, VALKEYADDON_ETLS, "%s: TLS verification failed: %s", what,
-                                      curl_easy_strerror(rc));
+        /* A TLS failure does not go away by retrying: report it now, with what to fix. */
+        if (rc != CURLE_OK && (error = valkeyaddon__kube_tls_failure(t, ctx, (int)rc, what)) < 0)
+            return error;
         retry = rc == CURLE_OK || not_sent(rc) || (idempotent && lost_after_sending(rc));
         delay = rc == CURLE_OK && resp->retry_after_s >= 0 ? resp->retry_after_s * 1000LL : backoff_ms(t, attempt);
         if (!retry || valkeyaddon__kube_now_ms() + delay > deadline) {

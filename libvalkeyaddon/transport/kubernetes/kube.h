@@ -27,6 +27,9 @@ struct kube_transport {
     struct valkeyaddon__kube_credential exec_credential; /* from the exec plugin, if any */
     long connect_timeout_ms, request_timeout_ms, retry_deadline_ms;
     uint64_t jitter_state;
+    char *base_url;             /* the server URL naming tls-server-name, or NULL: config.server (tls.c) */
+    struct curl_slist *connect_to; /* CURLOPT_CONNECT_TO for tls-server-name, or NULL */
+    char errbuf[CURL_ERROR_SIZE];  /* libcurl's detail of the last failure (CURLOPT_ERRORBUFFER) */
 };
 
 struct kube_response {
@@ -58,6 +61,27 @@ void valkeyaddon__kube_free_headers(struct curl_slist *headers);
 /* Use PEM client certificate and key from memory (copied by libcurl). */
 void valkeyaddon__kube_set_client_cert(CURL *curl, unsigned char *cert, size_t cert_len, unsigned char *key,
                                        size_t key_len);
+
+/*
+ * tls-server-name (kubeconfig): verify and send as SNI that name while
+ * connecting to the server's host (tls.c). 0 or a negative code.
+ */
+int valkeyaddon__kube_tls_server_name(struct kube_transport *t, valkeyaddon_ctx *ctx);
+
+/*
+ * Refuse a client certificate (a PEM file, or PEM in memory when file is
+ * NULL) that has expired or is not valid yet: VALKEYADDON_ETLS naming label
+ * and the date. A certificate that does not parse is left to libcurl (0).
+ */
+int valkeyaddon__kube_check_client_cert(valkeyaddon_ctx *ctx, const char *file, const unsigned char *pem,
+                                        size_t len, const char *label);
+
+/*
+ * When a libcurl failure (a CURLcode) is a TLS failure, report it on ctx
+ * (what failed, libcurl's detail from t->errbuf, what to do) and return
+ * VALKEYADDON_ETLS; else 0 (not a TLS failure: the caller handles it).
+ */
+int valkeyaddon__kube_tls_failure(struct kube_transport *t, valkeyaddon_ctx *ctx, int code, const char *what);
 
 /* Monotonic milliseconds. */
 long long valkeyaddon__kube_now_ms(void);

@@ -108,6 +108,8 @@ static void kube_free(valkeyaddon_transport *self)
 
     if (t->curl)
         curl_easy_cleanup(t->curl);
+    curl_slist_free_all(t->connect_to);
+    valkeyaddon__free(t->base_url);
     valkeyaddon__free_secret(t->token, (size_t)-1);
     valkeyaddon__kube_credential_clear(&t->exec_credential);
     valkeyaddon__kube_config_clear(&t->config);
@@ -119,6 +121,7 @@ static int setup_tls(struct kube_transport *t, valkeyaddon_ctx *ctx, int allow_i
 {
     CURL *c = t->curl;
     struct valkeyaddon__kube_config *cfg = &t->config;
+    int error;
 
     if (cfg->insecure_skip_tls_verify && !allow_insecure)
         return valkeyaddon__error(ctx, VALKEYADDON_ECONFIG,
@@ -141,6 +144,14 @@ static int setup_tls(struct kube_transport *t, valkeyaddon_ctx *ctx, int allow_i
     } else if (cfg->ca_file) {
         curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
     }
+    /* An expired certificate is refused here, by name: the server would only drop the handshake. */
+    if (cfg->client_cert_data && cfg->client_key_data &&
+        (error = valkeyaddon__kube_check_client_cert(ctx, NULL, cfg->client_cert_data, cfg->client_cert_data_len,
+                                                     "in client-certificate-data")) < 0)
+        return error;
+    if (cfg->client_cert_file && cfg->client_key_file &&
+        (error = valkeyaddon__kube_check_client_cert(ctx, cfg->client_cert_file, NULL, 0, cfg->client_cert_file)) < 0)
+        return error;
     if (cfg->client_cert_data && cfg->client_key_data)
         valkeyaddon__kube_set_client_cert(c, cfg->client_cert_data, cfg->client_cert_data_len, cfg->client_key_data,
                                           cfg->client_key_data_len);
@@ -148,7 +159,7 @@ static int setup_tls(struct kube_transport *t, valkeyaddon_ctx *ctx, int allow_i
         curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->client_cert_file);
         curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->client_key_file);
     }
-    return VALKEYADDON_OK;
+    return valkeyaddon__kube_tls_server_name(t, ctx);
 }
 
 static int check_options(valkeyaddon_ctx *ctx, const valkeyaddon_kubernetes_options *o)
@@ -208,6 +219,7 @@ int valkeyaddon__kube_transport_new(valkeyaddon_transport **out, valkeyaddon_ctx
         goto fail;
     }
     curl_easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT_MS, t->connect_timeout_ms);
     curl_easy_setopt(t->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(t->curl, CURLOPT_TCP_KEEPALIVE, 1L);

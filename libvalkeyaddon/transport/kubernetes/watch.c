@@ -265,11 +265,8 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
             break;
         }
         valkeyaddon__buffer_dispose_secret(&w.line);
-        if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM) {
-            error = valkeyaddon__error(ctx, VALKEYADDON_ETLS, "watch: TLS verification failed: %s",
-                                       curl_easy_strerror(rc));
+        if (rc != CURLE_OK && (error = valkeyaddon__kube_tls_failure(t, ctx, (int)rc, "watch")) < 0)
             break;
-        }
         /* A stream that ended (server timeout, dropped connection) is re-opened; after a failure, not at once. */
         if (rc != CURLE_OK) {
             struct timespec pause = { 0, 200000000L };

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""No password, REDIS_URL or credential token in any process's arguments, nor in
+the environment of the processes we start, while add-ons are provisioned through
+the local transport (it starts redis-server processes) and through the Kubernetes
+transport with an exec credential plugin (it runs the plugin).
+
+A sampler thread reads /proc/*/cmdline of every process, and /proc/*/environ of
+the processes carrying this test's marker variable (ours and our descendants),
+every few milliseconds while the command line runs. The samples are kept in
+memory. The secrets are learned afterwards (`valkeyaddon url`) and compared with
+every sample and with the processes still running (the servers). Nothing secret
+is printed: a finding names the process and which secret it was.
+"""
+
+import base64
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.environ.get("top_srcdir", os.path.dirname(os.path.dirname(HERE)))
+BUILD = os.environ.get("top_builddir", SRC)
+CLI = os.path.join(BUILD, "tools", "valkeyaddon")
+SERVER = shutil.which("valkey-server") or shutil.which("redis-server")
+sys.path.insert(0, os.path.join(SRC, "tests", "support"))
+import test_kube_api_server as support  # noqa: E402
+
+MARK = "VALKEYADDON_HYGIENE_MARK"
+TMP = None
+
+
+def setUpModule():
+    global TMP
+    TMP = tempfile.mkdtemp(prefix="hygiene-process-args-")
+    support.TMP = TMP
+
+
+def tearDownModule():
+    for s in support.SERVERS:
+        s.stop()
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+class Sampler(threading.Thread):
+    """Collects (pid, comm, 'cmdline'|'environ', bytes) until stopped."""
+
+    def __init__(self, mark):
+        super().__init__(daemon=True)
+        self.mark = f"{MARK}={mark}".encode()
+        self.samples = {}
+        self.stopping = threading.Event()
+        self.rounds = 0
+
+    def snapshot(self):
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            cmdline = read(f"/proc/{pid}/cmdline")
+            comm = read(f"/proc/{pid}/comm").strip().decode(errors="replace")
+            if cmdline:
+                self.samples.setdefault((pid, comm, "cmdline", cmdline), None)
+            environ = read(f"/proc/{pid}/environ")
+            if self.mark in environ.split(b"\0"):
+                self.samples.setdefault((pid, comm, "environ", environ), None)
+        self.rounds += 1
+
+    def run(self):
+        while not self.stopping.is_set():
+            self.snapshot()
+            time.sleep(0.005)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+        self.snapshot()  # what still runs (the servers)
+
+
+class ProcessArguments(unittest.TestCase):
+    def setUp(self):
+        self.mark = secrets.token_hex(8)
+        self.env = dict(os.environ, XDG_STATE_HOME=TMP)
+        self.env[MARK] = self.mark
+
+    def run_sampled(self, argv_list):
+        sampler = Sampler(self.mark)
+        sampler.start()
+        try:
+            results = [subprocess.run(argv, capture_output=True, text=True, timeout=120, env=self.env)
+                       for argv in argv_list]
+        finally:
+            sampler.stop()
+        self.assertGreater(sampler.rounds, 1)
+        return results, sampler
+
+    def assert_absent(self, sampler, named, environ_too=True):
+        """named: {label: secret string}. Fails naming the process and the label only."""
+        findings = []
+        for (pid, comm, kind, data) in sampler.samples:
+            if kind == "environ" and not environ_too:
+                continue
+            for label, value in named.items():
+                for form in (value.encode(), base64.b64encode(value.encode()).rstrip(b"=")):
+                    if form in data:
+                        findings.append(f"{label} in the {kind} of process {pid} ({comm})")
+        self.assertEqual(sorted(set(findings)), [])
+
+    def assert_recorded_by_shim(self, value):
+        """With the capture shim preloaded, the secret reached the suite's capture directory."""
+        capture = os.environ.get("VALKEYADDON_CAPTURE_DIR")
+        if "capture_shim" not in os.environ.get("LD_PRELOAD", "") or not capture:
+            return
+        wanted = value.encode().hex()
+        for name in os.listdir(capture):
+            if name.endswith(".secrets") and wanted in read(os.path.join(capture, name)).decode():
+                return
+        self.fail("the capture shim did not record the password (is it preloaded?)")
+
+    def secrets_of(self, url):
+        password = url.split("://", 1)[1].rsplit("@", 1)[0].split(":", 1)[1]
+        self.assertGreaterEqual(len(password), 16)
+        return {"the password": password, "REDIS_URL": url}
+
+    @unittest.skipUnless(SERVER, "no valkey-server/redis-server on PATH")
+    def test_local_transport_servers_never_get_the_password_as_an_argument(self):
+        state = os.path.join(TMP, "local-state")
+        base = [CLI, "--state-dir", state, "--database", f"sqlite:{TMP}/local.db", "-o", "json"]
+        app = ["--tenant", "acme", "--app", "hygiene"]
+        try:
+            (prov, url), sampler = self.run_sampled([base + ["provision", *app, "--plan", "standard"],
+                                                     base + ["url", *app]])
+            self.assertEqual(prov.returncode, 0, prov.stderr)
+            self.assertEqual(url.returncode, 0, url.stderr)
+            redis_url = json.loads(url.stdout)["REDIS_URL"]
+            named = self.secrets_of(redis_url)
+            # The server retitles itself ("redis-server 127.0.0.1:PORT"): seen by its name.
+            servers = [k for k in sampler.samples if k[2] == "cmdline" and k[1] in ("redis-server", "valkey-server")]
+            self.assertTrue(servers, "no server process was seen")
+            self.assert_absent(sampler, named)
+            self.assertNotIn(named["the password"], prov.stderr)
+            self.assert_recorded_by_shim(named["the password"])
+        finally:
+            subprocess.run(base + ["deprovision", *app], capture_output=True, timeout=120, env=self.env)
+
+    def test_kubernetes_exec_plugin_never_gets_a_secret_as_an_argument(self):
+        server = support.ServerProcess("kube", "--auto-ready", "0.05")
+        token = server.info["token"]
+        plugin = os.path.join(TMP, "plugin.sh")
+        with open(plugin, "w", encoding="utf-8") as f:
+            # Slow enough for the sampler to see it; the token comes from the kubeconfig's env.
+            f.write('#!/bin/sh\nsleep 0.2\nprintf \'{"apiVersion":"client.authentication.k8s.io/v1",'
+                    '"kind":"ExecCredential","status":{"token":"%s"}}\' "$TOKEN_FROM_ENV"\n')
+        os.chmod(plugin, 0o700)
+        kubeconfig = os.path.join(TMP, "kubeconfig-exec")
+        with open(kubeconfig, "w", encoding="utf-8") as f:
+            f.write(f"""apiVersion: v1
+kind: Config
+current-context: x
+clusters:
+- name: c
+  cluster: {{server: "{server.info['url']}", certificate-authority: "{server.info['ca']}"}}
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: {plugin}
+      args: ["--cluster", "c"]
+      env: [{{name: TOKEN_FROM_ENV, value: "{token}"}}]
+      interactiveMode: Never
+contexts:
+- name: x
+  context: {{cluster: c, user: u, namespace: hygiene}}
+""")
+        base = [CLI, "--transport", "kubernetes", "--kubeconfig", kubeconfig, "--database",
+                f"sqlite:{TMP}/kube.db", "-o", "json"]
+        app = ["--tenant", "acme", "--app", "kube"]
+        (prov, url), sampler = self.run_sampled([base + ["provision", *app], base + ["url", *app]])
+        self.assertEqual(prov.returncode, 0, prov.stderr)
+        self.assertEqual(url.returncode, 0, url.stderr)
+        redis_url = json.loads(url.stdout)["REDIS_URL"]
+        named = self.secrets_of(redis_url)
+        plugins = [k for k in sampler.samples if k[2] == "cmdline" and plugin.encode() in k[3]]
+        self.assertTrue(plugins, "the exec plugin was not seen running")
+        self.assert_absent(sampler, named)
+        # The token is the plugin's output: in no argument list (the kubeconfig puts it in the plugin's env).
+        self.assert_absent(sampler, {"the bearer token": token}, environ_too=False)
+        self.assertNotIn(token, prov.stderr)
+        self.assert_recorded_by_shim(named["the password"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

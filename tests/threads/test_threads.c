@@ -355,10 +355,12 @@ static void test_threads__provision_sqlite_shared_file(void **state)
 static void errors_work(struct worker *w)
 {
     valkeyaddon_ctx *ctx = worker_ctx(w);
-    char argument[32], expected[64];
+    char argument[32], expected[64], name[VALKEYADDON_NAME_BUFSIZE], expected_name[VALKEYADDON_NAME_BUFSIZE];
+    const char *not_found = valkeyaddon_strerror(VALKEYADDON_ENOTFOUND);
     int i;
 
     CHECK(w, ctx != NULL, ctx);
+    CHECK(w, valkey_name(expected_name, sizeof(expected_name), NULL, "acme", "web") >= 0, ctx);
     snprintf(argument, sizeof(argument), "argument-of-thread-%d", w->id);
     snprintf(expected, sizeof(expected), "%s: character 'X'", argument);
     for (i = 0; i < 2000; i++) {
@@ -367,8 +369,9 @@ static void errors_work(struct worker *w)
         CHECK(w, strncmp(valkeyaddon_ctx_error_message(ctx), expected, strlen(expected)) == 0, ctx);
         CHECK(w, valkeyaddon_check_id(ctx, argument, "good") == 0, ctx);
         CHECK(w, valkeyaddon_ctx_error_code(ctx) == 0 && *valkeyaddon_ctx_error_message(ctx) == '\0', ctx);
-        CHECK(w, strcmp(valkeyaddon_strerror(VALKEYADDON_ENOTFOUND), valkeyaddon_strerror(VALKEYADDON_ENOTFOUND)) == 0,
-              ctx);
+        /* Calls without a context are safe from any thread. */
+        CHECK(w, valkey_name(name, sizeof(name), NULL, "acme", "web") >= 0 && strcmp(name, expected_name) == 0, ctx);
+        CHECK(w, strcmp(valkeyaddon_strerror(VALKEYADDON_ENOTFOUND), not_found) == 0, ctx);
     }
 done:
     valkeyaddon_ctx_free(ctx);

@@ -2,11 +2,35 @@
  * @file valkeyaddon/context.h
  * @brief The context: error detail, logging and (later) plugins live here.
  *
- * Thread safety: a context may be used by one thread at a time (calls on it
- * must not overlap); different contexts may be used concurrently from any
- * number of threads. The error detail lives on the context, not in
- * thread-local storage, because a Go goroutine may move to another OS thread
- * between the failing call and reading the message.
+ * Thread safety (docs/threads.md):
+ *
+ * - One context per thread at a time: calls taking the same context must not
+ *   overlap, but a context may move between threads (with the usual
+ *   happens-before, such as a mutex or a channel, between its users).
+ *   Different contexts may be used concurrently from any number of threads.
+ * - A transport or storage belongs to the one context it was given to
+ *   (valkeyaddon_ctx_set_transport(), valkeyaddon_ctx_set_storage()): never
+ *   give one object to two contexts, and do not call its members while its
+ *   context is in use elsewhere. Give each context its own; several may reach
+ *   the same cluster, the same PostgreSQL database, the same SQLite file or
+ *   the same local state directory (those serialise through the server or
+ *   through file locks).
+ * - Before any thread uses the library: valkeyaddon_replace_allocator(), if
+ *   called at all. Everything else initialises itself once, safely (libcurl
+ *   and OpenSSL included).
+ * - Calls without a context, or with a NULL one (valkeyaddon_strerror(),
+ *   valkeyaddon_version(), valkey_name(), the plan functions, ...), are safe
+ *   from any thread at any time.
+ * - The library starts no threads and installs no signal handlers: the log,
+ *   progress, render and row callbacks run on the calling thread, during the
+ *   call. A callback shared by several contexts must be thread-safe itself.
+ * - While library calls run, other threads must not change the environment
+ *   (setenv(), putenv()) or the locale (setlocale()): the library reads
+ *   KUBECONFIG, HOME, PATH and the like.
+ *
+ * The error detail lives on the context, not in thread-local storage,
+ * because a Go goroutine may move to another OS thread between the failing
+ * call and reading the message.
  */
 #ifndef VALKEYADDON_CONTEXT_H
 #define VALKEYADDON_CONTEXT_H

@@ -27,7 +27,10 @@ typedef void (*valkeyaddon_free_fn)(void *ptr);
  * Route the library's allocations through the given functions.
  *
  * Call it before any other library function and before any context exists;
- * it is not thread-safe. Passing all four as NULL restores the C library's.
+ * it is not thread-safe: call it before other threads use the library (they
+ * then see the new functions through the thread creation). The functions
+ * themselves are called from every thread that uses a context, so they must
+ * be thread-safe. Passing all four as NULL restores the C library's.
  *
  * @return 0, or VALKEYADDON_EINVAL if only some of the four are NULL
  */

@@ -10,6 +10,7 @@
 #include "valkeyaddon/errors.h"
 #include "alloc.h"
 #include "ctx.h"
+#include "global.h"
 #include "transport/kubernetes/api_status.h"
 #include "transport/kubernetes/kube.h"
 
@@ -193,7 +194,7 @@ int valkeyaddon__kube_transport_new(valkeyaddon_transport **out, valkeyaddon_ctx
         options = &defaults;
     if ((error = check_options(ctx, options)) < 0)
         return error;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    if (valkeyaddon__curl_global_init() < 0)
         return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "libcurl could not be initialised");
     if (!(t = valkeyaddon__calloc(1, sizeof(*t))))
         return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory");

@@ -3,8 +3,10 @@
 #   1. install the Debian packages (scripts/setup-debian.sh)
 #   2. build with warnings as errors and run `make check`
 #   3. rebuild with AddressSanitizer + UndefinedBehaviorSanitizer and run it again
-#   4. fuzz smoke: every libFuzzer target briefly on its corpus (fuzz/run-smoke.sh)
-#   5. `make distcheck` (the release tarball builds and passes its tests)
+#   4. ThreadSanitizer build of the concurrency tests (scripts/tsan.sh)
+#   5. the C test programs under valgrind memcheck (scripts/valgrind.sh)
+#   6. fuzz smoke: every libFuzzer target briefly on its corpus (fuzz/run-smoke.sh)
+#   7. `make distcheck` (the release tarball builds and passes its tests)
 set -euo pipefail
 src="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$src"
@@ -47,6 +49,18 @@ run_check() { # DIR LABEL
     fi
 }
 
+one_step() { # LABEL COMMAND...: a whole step counted as one test in the summary
+    local label="$1"
+    shift
+    if "$@"; then
+        echo "$label: 1 tests, 1 passed, 0 failed, 0 skipped"
+        total_pass=$((total_pass + 1))
+    else
+        echo "$label: 1 tests, 0 passed, 1 failed, 0 skipped"
+        total_fail=$((total_fail + 1))
+    fi
+}
+
 echo "== build and test"
 BUILD_DIR="$src/_build" bash scripts/build.sh
 run_check "$src/_build" "tests"
@@ -56,16 +70,17 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 BUILD_DIR="$src/_build-asan" bash scripts/build.sh CFLAGS="-g -O1 $san" LDFLAGS="$san"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_check "$src/_build-asan" "sanitizer tests"
 
+echo "== thread sanitizer"
+# The concurrency tests rebuilt with -fsanitize=thread (scripts/tsan.sh, docs/threads.md).
+one_step "tsan" bash scripts/tsan.sh "$src/_build-tsan"
+
+echo "== valgrind"
+# The C test programs under memcheck (scripts/valgrind.sh, docs/valgrind.md).
+one_step "valgrind" bash scripts/valgrind.sh "$src/_build"
+
 echo "== fuzz smoke"
-# Every fuzz target for a few seconds on its corpus (fuzz/run-smoke.sh, clang):
-# one test in the summary.
-if BUILD_DIR="$src/_build" bash fuzz/run-smoke.sh; then
-    echo "fuzz smoke: 1 tests, 1 passed, 0 failed, 0 skipped"
-    total_pass=$((total_pass + 1))
-else
-    echo "fuzz smoke: 1 tests, 0 passed, 1 failed, 0 skipped"
-    total_fail=$((total_fail + 1))
-fi
+# Every fuzz target for a few seconds on its corpus (fuzz/run-smoke.sh, clang).
+one_step "fuzz smoke" env BUILD_DIR="$src/_build" bash fuzz/run-smoke.sh
 
 echo "== distcheck"
 (cd "$src/_build" && make -j"$jobs" distcheck > distcheck.out 2>&1) || { tail -n 80 "$src/_build/distcheck.out"; exit 1; }

@@ -286,11 +286,16 @@ if [ "$server_ok" = 1 ]; then
                     best_ratio=$ratio best_threads=$t
                 fi
             fi
-            note "$(awk -v t="$t" -v n="$conc_apps" -v s="$seconds" -v sc="$server_cpu" -v cc="$client_cpu" -v k="$conc_repeat" 'BEGIN {
-                printf "provision, %d thread(s), median of %d round(s) of %d apps: %.2f s; CPU per app: test server %.1f ms, client %.1f ms; the server was busy %.0f%% of one core", t, k, n, s, 1000 * sc / n, 1000 * cc / n, 100 * sc / s }')"
+            rates=$(grep "^threads=$t " "$tmp/concurrent" | while read -r l; do echo "$l" | field apps_per_s; done | tr '\n' ' ')
+            note "$(awk -v t="$t" -v n="$conc_apps" -v s="$seconds" -v sc="$server_cpu" -v cc="$client_cpu" -v k="$conc_repeat" -v r="$rates" 'BEGIN {
+                sub(/ $/, "", r); gsub(/ /, ", ", r)
+                printf "provision, %d thread(s), median of %d round(s) of %d apps (apps/s: %s): %.2f s; CPU per app: test server %.1f ms, client %.1f ms; the server was busy %.0f%% of one core", t, k, n, r, s, 1000 * sc / n, 1000 * cc / n, 100 * sc / s }')"
         done
         cap=$(per_count 1 server_cpu_s | awk -v n="$conc_apps" -v b="$base" '$1 > 0 { printf "%.2f", n / $1 / b }')
-        [ -n "$cap" ] && note "the test server is one Python process (ThreadingHTTPServer: a thread per connection, one GIL, one store lock): its CPU per app alone caps any client at ${cap}x the sequential throughput"
+        own=$(per_count 1 client_cpu_s | awk -v n="$conc_apps" '$1 > 0 { printf "%.0f", n / $1 }')
+        if [ -n "$cap" ]; then
+            note "the test server is one Python process (ThreadingHTTPServer: a thread per connection, one GIL, one store lock): its CPU per app alone caps any client at ${cap}x the sequential throughput${own:+; at its CPU per app the client alone would manage about $own apps/s per core}"
+        fi
         if awk -v r="$best_ratio" 'BEGIN { exit !(r >= 1.5) }'; then
             verdict PASS "concurrent provision: ${best_ratio}x the sequential throughput with $best_threads threads (target >= 1.5x)"
         else
@@ -307,7 +312,8 @@ fi
 cpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo 2> /dev/null | head -n 1)
 echo
 echo "== micro benchmarks ($mode) =="
-echo "machine: $(nproc 2> /dev/null || echo '?') CPUs, ${cpu:-unknown CPU}, $(uname -sr); $(date -u '+%Y-%m-%d %H:%M UTC')"
+load=$(cut -d ' ' -f 1-3 /proc/loadavg 2> /dev/null)
+echo "machine: $(nproc 2> /dev/null || echo '?') CPUs, ${cpu:-unknown CPU}, $(uname -sr); $(date -u '+%Y-%m-%d %H:%M UTC'); load average at the end: ${load:-?}"
 printf '%-50s %-24s %s\n' "measurement" "result" "target"
 cat "$table"
 echo

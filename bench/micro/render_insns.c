@@ -66,10 +66,14 @@ static int one_app(valkeyaddon_ctx *ctx, int ensure, int i, struct counter *c)
     return valkeyaddon_render(ctx, NS, TENANT, app, "free", &options, on_object, c);
 }
 
-/* The measured region; not inlined or cloned, so --toggle-collect can name it. */
+/* The measured region; not inlined or cloned, so --toggle-collect can name it (clang does not know noclone). */
+#if defined(__clang__)
+#define BENCH_NOT_INLINED __attribute__((noinline))
+#else
+#define BENCH_NOT_INLINED __attribute__((noinline, noclone))
+#endif
 int bench_micro_measured(valkeyaddon_ctx *ctx, int ensure, int apps, struct counter *c);
-__attribute__((noinline, noclone)) int bench_micro_measured(valkeyaddon_ctx *ctx, int ensure, int apps,
-                                                            struct counter *c)
+BENCH_NOT_INLINED int bench_micro_measured(valkeyaddon_ctx *ctx, int ensure, int apps, struct counter *c)
 {
     int i, rc = 0;
 

@@ -1109,6 +1109,91 @@ static void test_kube_client__wait_follows_status_patches(void **state)
     assert_int_equal(e[1].status, 503);
 }
 
+static long elapsed_since(const struct timespec *start)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* How many times the watch of the StatefulSets was opened (faulted or not) since the last clear_log(). */
+static size_t watch_opens(size_t *faulted)
+{
+    struct entry e[64];
+    size_t n = logged(e, 64), i, opens = 0;
+
+    *faulted = 0;
+    for (i = 0; i < n; i++) {
+        if (strstr(e[i].query, "watch=") == NULL)
+            continue;
+        opens++;
+        *faulted += e[i].fault;
+    }
+    return opens;
+}
+
+/*
+ * Re-opening a watch the server refused (429, 5xx) follows the request
+ * retries: Retry-After when the server sends one, else exponential backoff
+ * from 100 ms, and no retry past the deadline. A flat one-second pause
+ * ignored a longer Retry-After and slowed every storm of short faults.
+ */
+static void test_kube_client__watch_reopen_honours_retry_after_and_backs_off(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    valkeyaddon_status_info info = VALKEYADDON_STATUS_INFO_INIT;
+    struct timespec start;
+    size_t faulted;
+    long ms;
+
+    kube_transport(f, S.kubeconfig, 0);
+    hand_to_ctx(f);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "watchretry", "free"), 0);
+    sts_mode(result.name, "ready", 0);
+
+    /* Three 503s without Retry-After: backoff (50-100, 100-200, 200-400 ms), not three seconds. */
+    clear_log();
+    add_fault("{\"count\":3,\"status\":503,\"method\":\"GET\",\"path_regex\":\"/statefulsets$\"}");
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "watchretry", 20000, NULL, NULL) != 0)
+        fail_msg("wait: %s", valkeyaddon_ctx_error_message(f->ctx));
+    ms = elapsed_since(&start);
+    assert_int_equal(watch_opens(&faulted), 4);
+    assert_int_equal(faulted, 3);
+    assert_true(ms >= 300);
+    if (ms >= 1500)
+        fail_msg("three 503s took %ld ms: the watch does not back off from 100 ms", ms);
+
+    /* 429 with Retry-After: 2 is honoured (a flat second would re-open too early). */
+    control_void("DELETE", "/_test/faults", NULL);
+    clear_log();
+    add_fault("{\"count\":1,\"status\":429,\"retry_after\":2,\"method\":\"GET\",\"path_regex\":\"/statefulsets$\"}");
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "watchretry", 20000, NULL, NULL) != 0)
+        fail_msg("wait: %s", valkeyaddon_ctx_error_message(f->ctx));
+    ms = elapsed_since(&start);
+    assert_int_equal(watch_opens(&faulted), 2);
+    assert_int_equal(faulted, 1);
+    if (ms < 1900)
+        fail_msg("a 429 with Retry-After: 2 was retried after %ld ms", ms);
+    assert_non_null(strstr(f->log.all, "retrying in 2000 ms"));
+
+    /* A Retry-After past the deadline: the server's answer, at once, not a sleep until the deadline. */
+    control_void("DELETE", "/_test/faults", NULL);
+    clear_log();
+    add_fault("{\"count\":5,\"status\":503,\"retry_after\":30,\"method\":\"GET\",\"path_regex\":\"/statefulsets$\"}");
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    assert_int_equal(valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "watchretry", 3000, NULL, NULL),
+                     VALKEYADDON_EUNAVAILABLE);
+    ms = elapsed_since(&start);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "HTTP 503"));
+    assert_int_equal(watch_opens(&faulted), 1);
+    if (ms >= 1000)
+        fail_msg("a Retry-After beyond the deadline was waited for (%ld ms)", ms);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1133,6 +1218,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_kube_client__transient_faults_are_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kube_client__wait_follows_status_patches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__watch_reopen_honours_retry_after_and_backs_off, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests_name("kube_client", tests, start_server, stop_server);

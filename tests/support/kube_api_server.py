@@ -1707,14 +1707,15 @@ class FaultInjector:
         self.next_id = 1
 
     def add(self, spec):
-        # A rule with only latency (or drop) does not also fail the request.
+        # A rule with only latency (or a drop) does not also fail the request.
         if "status" in spec:
             status = int(spec["status"])
         else:
-            status = None if (spec.get("latency_ms") or spec.get("drop")) else 503
+            status = None if (spec.get("latency_ms") or spec.get("drop") or spec.get("drop_response")) else 503
         rule = {"id": self.next_id, "status": status,
                 "count": spec.get("count"), "probability": spec.get("probability"),
                 "retry_after": spec.get("retry_after"), "drop": bool(spec.get("drop", False)),
+                "drop_response": bool(spec.get("drop_response", False)),
                 "latency_ms": int(spec.get("latency_ms", 0)), "method": spec.get("method"),
                 "path_regex": spec.get("path_regex"), "message": spec.get("message"),
                 "plain": bool(spec.get("plain", False)), "seed": spec.get("seed"),
@@ -1912,6 +1913,7 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
     server_version = "kube-api-test-server"
     sys_version = ""
     timeout = 300  # idle keep-alive connections are closed after this long
+    drop_response = False  # set per request by a drop_response fault
 
     # ---- plumbing -----------------------------------------------------
 
@@ -1962,6 +1964,15 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("X-Kubernetes-Pf-Prioritylevel-Uid", PF_PRIORITY)
 
     def send_bytes(self, code, body, ctype="application/json", headers=None):
+        if self.drop_response:
+            # The request was carried out; its answer is lost with the connection.
+            self.close_connection = True
+            self.record()
+            try:
+                self.request.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         self.send_response(code)
         self.common_headers()
         self.send_header("Content-Type", ctype)
@@ -2007,7 +2018,7 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
         self.pretty = self.q("pretty") in ("true", "1")
         self.status_sent = None
         self.user = None
-        self.was_fault = self.recorded = False
+        self.was_fault = self.recorded = self.drop_response = False
         control = self.control = self.url_path.startswith("/_test/") or self.url_path == "/_test"
         try:
             try:
@@ -2036,6 +2047,7 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
                     time.sleep(rule["latency_ms"] / 1000.0)
                 if rule["drop"]:
                     raise DroppedConnection()
+                self.drop_response = rule["drop_response"] and not rule["status"]
                 if rule["status"]:
                     if rule["status"] == 429 and rule["plain"]:
                         # Priority-and-fairness rejections are plain text, not a Status.
@@ -2568,6 +2580,8 @@ class ResourceRequest:
             return (obj is not None and (ns is None or obj["metadata"]["namespace"] == ns)
                     and labels_match(lsel, obj["metadata"].get("labels")) and fields_match(fsel, obj))
 
+        if h.drop_response:
+            return h.send_bytes(200, b"")  # a watch changes nothing: the same as a drop
         h.send_response(200)
         h.common_headers()
         h.send_header("Content-Type", "application/json")

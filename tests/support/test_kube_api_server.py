@@ -813,6 +813,21 @@ class TestFaults(Base):
         dropped = [e for e in log if e["path"].endswith("/drop-me")]
         self.assertEqual([(e["status"], e["was_fault"]) for e in dropped[-2:]], [(None, True), (404, False)])
 
+    def test_drop_response_after_the_write(self):
+        # The server does the work, then the answer is lost: a retried create finds the object.
+        self.control("POST", "faults", {"drop_response": True, "count": 1, "method": "POST",
+                                        "path_regex": "/configmaps$"})
+        path = f"/api/v1/namespaces/{self.ns}/configmaps"
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError, ssl.SSLError)):
+            self.req("POST", path, {"metadata": {"name": "lost-answer"}})
+        self.assertEqual(self.req("GET", path + "/lost-answer")[0], 200)
+        self.assertEqual(self.req("POST", path, {"metadata": {"name": "lost-answer"}})[0], 409)
+        log = self.control("GET", "requests")["items"]
+        posts = [e for e in log if e["method"] == "POST" and e["path"] == path]
+        self.assertEqual([(e["status"], e["was_fault"]) for e in posts[-2:]], [(None, True), (409, False)])
+        rules = self.control("GET", "faults")["items"]
+        self.assertEqual([(r["drop_response"], r["status"], r["injected"]) for r in rules], [(True, None, 1)])
+
     def test_probability_with_seed_is_reproducible(self):
         def run():
             self.control("DELETE", "faults")

@@ -26,7 +26,7 @@ long long valkeyaddon__kube_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(long long ms)
+void valkeyaddon__kube_sleep_ms(long long ms)
 {
     struct timespec ts;
 
@@ -215,13 +215,32 @@ static size_t on_body(char *data, size_t size, size_t count, void *userdata)
     return valkeyaddon_buffer_append(&resp->body, data, size * count) == 0 ? size * count : 0;
 }
 
+long valkeyaddon__kube_retry_after(const char *line, size_t len)
+{
+    char digits[16];
+    size_t i = 12, n = 0;
+
+    if (len <= 12 || strncasecmp(line, "Retry-After:", 12) != 0)
+        return -1;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    /* Delay-seconds only; an HTTP-date (which the apiserver never sends) means "back off as usual". */
+    while (i < len && line[i] >= '0' && line[i] <= '9' && n < sizeof(digits) - 1)
+        digits[n++] = line[i++];
+    if (!n || n > 6 || (i < len && line[i] != '\r' && line[i] != '\n' && line[i] != ' '))
+        return -1;
+    digits[n] = '\0';
+    return strtol(digits, NULL, 10);
+}
+
 static size_t on_header(char *data, size_t size, size_t count, void *userdata)
 {
     struct kube_response *resp = userdata;
     size_t len = size * count;
+    long seconds = valkeyaddon__kube_retry_after(data, len);
 
-    if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0)
-        resp->retry_after_s = strtol(data + 12, NULL, 10);
+    if (seconds >= 0)
+        resp->retry_after_s = seconds;
     return len;
 }
 
@@ -253,7 +272,7 @@ static int retryable_status(long status)
 }
 
 /* Exponential backoff from 100 ms to 5 s, with full jitter in its upper half. */
-static long long backoff_ms(struct kube_transport *t, int attempt)
+long long valkeyaddon__kube_backoff_ms(struct kube_transport *t, int attempt)
 {
     long long base = 100LL << (attempt < 6 ? attempt : 6);
     uint64_t x = t->jitter_state;
@@ -342,7 +361,8 @@ int valkeyaddon__kube_request(struct kube_transport *t, valkeyaddon_ctx *ctx, co
         if (rc != CURLE_OK && (error = valkeyaddon__kube_tls_failure(t, ctx, (int)rc, what)) < 0)
             return error;
         retry = rc == CURLE_OK || not_sent(rc) || (idempotent && lost_after_sending(rc));
-        delay = rc == CURLE_OK && resp->retry_after_s >= 0 ? resp->retry_after_s * 1000LL : backoff_ms(t, attempt);
+        delay = rc == CURLE_OK && resp->retry_after_s >= 0 ? resp->retry_after_s * 1000LL
+                                                            : valkeyaddon__kube_backoff_ms(t, attempt);
         if (!retry || valkeyaddon__kube_now_ms() + delay > deadline) {
             if (rc == CURLE_OK)
                 return VALKEYADDON_OK; /* the caller turns the last status into an error */
@@ -351,7 +371,7 @@ int valkeyaddon__kube_request(struct kube_transport *t, valkeyaddon_ctx *ctx, co
         }
         valkeyaddon__log(ctx, VALKEYADDON_LOG_WARNING, "%s: %s; retrying in %lld ms", what,
                          rc == CURLE_OK ? "server asked to retry" : curl_easy_strerror(rc), delay);
-        sleep_ms(delay);
+        valkeyaddon__kube_sleep_ms(delay);
         attempt++;
     }
 }

@@ -86,6 +86,18 @@ int valkeyaddon__kube_tls_failure(struct kube_transport *t, valkeyaddon_ctx *ctx
 /* Monotonic milliseconds. */
 long long valkeyaddon__kube_now_ms(void);
 
+/* Sleep ms milliseconds (resumed after a signal). */
+void valkeyaddon__kube_sleep_ms(long long ms);
+
+/*
+ * The pause before retry `attempt` (0 for the first) when the server gave no
+ * Retry-After: exponential from 100 ms to 5 s, jittered in its upper half.
+ */
+long long valkeyaddon__kube_backoff_ms(struct kube_transport *t, int attempt);
+
+/* A response header line's Retry-After in seconds; -1 when the line is another header or not delay-seconds. */
+long valkeyaddon__kube_retry_after(const char *line, size_t len);
+
 /*
  * One API request with retries (429, 5xx and connection failures, bounded by
  * the retry deadline; connection failures after sending only when idempotent).

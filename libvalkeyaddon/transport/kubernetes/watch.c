@@ -8,7 +8,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 #include <yajl/yajl_tree.h>
@@ -29,6 +28,7 @@ struct watch_state {
     int result;                /* non-zero: stop (callback's value or an error) */
     int gone;                  /* the server said 410: re-list */
     long http_status;
+    long retry_after_s;        /* the refusal's Retry-After, -1 when absent */
     CURL *curl;
 };
 
@@ -132,10 +132,14 @@ static size_t on_stream(char *data, size_t size, size_t count, void *userdata)
     return w->result || w->gone ? 0 : len;
 }
 
-static size_t discard_header(char *data, size_t size, size_t count, void *userdata)
+/* Set as the header function (without one libcurl hands headers to the write function). */
+static size_t on_header(char *data, size_t size, size_t count, void *userdata)
 {
-    (void)data;
-    (void)userdata;
+    struct watch_state *w = userdata;
+    long seconds = valkeyaddon__kube_retry_after(data, size * count);
+
+    if (seconds >= 0)
+        w->retry_after_s = seconds;
     return size * count;
 }
 
@@ -186,7 +190,7 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
     struct kube_transport *t = (struct kube_transport *)self;
     long long deadline = valkeyaddon__kube_now_ms() + timeout_ms;
     struct watch_state w;
-    int error = VALKEYADDON_OK, refreshed = 0, force_refresh = 0;
+    int error = VALKEYADDON_OK, refreshed = 0, force_refresh = 0, attempt = 0;
 
     memset(&w, 0, sizeof(w));
     w.ctx = ctx;
@@ -227,15 +231,17 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
         curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_stream);
         curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, &w);
-        /* Not NULL: with no header function libcurl hands headers to the write function. */
-        curl_easy_setopt(t->curl, CURLOPT_HEADERFUNCTION, discard_header);
-        curl_easy_setopt(t->curl, CURLOPT_HEADERDATA, NULL);
+        curl_easy_setopt(t->curl, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(t->curl, CURLOPT_HEADERDATA, &w);
         curl_easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, (long)left + 1000);
         w.http_status = 0;
+        w.retry_after_s = -1;
         rc = curl_easy_perform(t->curl);
         curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &w.http_status);
         valkeyaddon__kube_free_headers(headers);
         valkeyaddon__free(url);
+        if (w.http_status == 200)
+            attempt = 0; /* the stream was open: the next failure backs off from the start */
         if (w.result || w.gone) {
             valkeyaddon__buffer_dispose_secret(&w.line);
             continue;
@@ -252,13 +258,22 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
             valkeyaddon__log(ctx, VALKEYADDON_LOG_INFO, "watch: HTTP 401; renewing the credentials and retrying once");
             continue;
         }
-        if (rc == CURLE_OK && (w.http_status == 429 || w.http_status >= 500) && left > 1000) {
-            /* Overload or a server hiccup: re-open after a second, until the deadline. */
-            struct timespec second = { 1, 0 };
-            valkeyaddon__buffer_dispose_secret(&w.line);
-            valkeyaddon__log(ctx, VALKEYADDON_LOG_WARNING, "watch: HTTP %ld; re-opening in 1 s", w.http_status);
-            nanosleep(&second, NULL);
-            continue;
+        if (rc == CURLE_OK && (w.http_status == 429 || w.http_status >= 500)) {
+            /*
+             * Overload or a server hiccup: re-open as a request is retried
+             * (http.c), after Retry-After or a backoff. A pause that would end
+             * past the deadline is not taken: the refusal is the answer.
+             */
+            long long delay = w.retry_after_s >= 0 ? w.retry_after_s * 1000LL
+                                                   : valkeyaddon__kube_backoff_ms(t, attempt);
+            if (valkeyaddon__kube_now_ms() + delay < deadline) {
+                valkeyaddon__buffer_dispose_secret(&w.line);
+                valkeyaddon__log(ctx, VALKEYADDON_LOG_WARNING, "watch: HTTP %ld; retrying in %lld ms",
+                                 w.http_status, delay);
+                valkeyaddon__kube_sleep_ms(delay);
+                attempt++;
+                continue;
+            }
         }
         if (rc == CURLE_OK && w.http_status >= 400) {
             error = valkeyaddon__kube_status_error(ctx, w.http_status, w.line.data, w.line.len, "watch", 0);
@@ -267,11 +282,16 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
         valkeyaddon__buffer_dispose_secret(&w.line);
         if (rc != CURLE_OK && (error = valkeyaddon__kube_tls_failure(t, ctx, (int)rc, "watch")) < 0)
             break;
-        /* A stream that ended (server timeout, dropped connection) is re-opened; after a failure, not at once. */
+        /*
+         * A stream that ended (server timeout, dropped connection) is re-opened;
+         * after a failure, not at once: with the same backoff, never past the deadline.
+         */
         if (rc != CURLE_OK) {
-            struct timespec pause = { 0, 200000000L };
-            valkeyaddon__log(ctx, VALKEYADDON_LOG_WARNING, "watch: %s; re-opening", curl_easy_strerror(rc));
-            nanosleep(&pause, NULL);
+            long long delay = valkeyaddon__kube_backoff_ms(t, attempt++);
+            long long until_deadline = deadline - valkeyaddon__kube_now_ms();
+            valkeyaddon__log(ctx, VALKEYADDON_LOG_WARNING, "watch: %s; re-opening in %lld ms", curl_easy_strerror(rc),
+                             delay);
+            valkeyaddon__kube_sleep_ms(delay < until_deadline ? delay : (until_deadline > 0 ? until_deadline : 0));
         }
     }
     valkeyaddon__buffer_dispose_secret(&w.line);

@@ -119,7 +119,9 @@ int valkeyaddon__error(valkeyaddon_ctx *ctx, int code, const char *fmt, ...)
     vsnprintf(ctx->error_message, sizeof(ctx->error_message), fmt, ap);
     va_end(ap);
     ctx->error_code = code;
-    emit(ctx, VALKEYADDON_LOG_ERROR, ctx->error_message);
+    /* A probe's "not found" is the answer it asked for; only failures reach the caller's ERROR log. */
+    emit(ctx, code == VALKEYADDON_ENOTFOUND && ctx->not_found_expected > 0 ? VALKEYADDON_LOG_DEBUG : VALKEYADDON_LOG_ERROR,
+         ctx->error_message);
     return code;
 }
 

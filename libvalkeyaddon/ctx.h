@@ -20,6 +20,7 @@ struct valkeyaddon_ctx {
     struct valkeyaddon__object_options object_options; /* defaults filled in */
     valkeyaddon_transport *transport;                  /* owned; NULL until set */
     valkeyaddon_storage *storage;                      /* owned; NULL until set */
+    int not_found_expected; /* > 0 inside a probe: ENOTFOUND is an answer, logged at DEBUG (transport.c) */
 };
 
 #if defined(__GNUC__)

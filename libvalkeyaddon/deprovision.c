@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "buffer_internal.h"
 #include "ctx.h"
+#include "probe.h"
 #include "objects/objects.h"
 #include "plan_change.h"
 #include "secret_data.h"
@@ -40,7 +41,7 @@ int valkeyaddon_deprovision(int *deleted, valkeyaddon_ctx *ctx, const char *name
     order[n].resource = &valkeyaddon__service_resource, order[n++].name = addon.headless_service;
     order[n].resource = &valkeyaddon__secret_resource, order[n++].name = addon.auth_secret;
     for (i = 0; i < n; i++) {
-        error = t->remove(t, ctx, order[i].resource, addon.namespace_, order[i].name, 0);
+        error = valkeyaddon__probe_remove(t, ctx, order[i].resource, addon.namespace_, order[i].name, 0);
         if (error == VALKEYADDON_OK) {
             count++;
             continue;
@@ -84,7 +85,7 @@ int valkeyaddon_redis_url(valkeyaddon_buffer *out, valkeyaddon_ctx *ctx, const c
     if (!out)
         return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "out: must not be NULL");
     t = ctx->transport;
-    error = t->get(&stored, t, ctx, &valkeyaddon__secret_resource, addon.namespace_, addon.redis_url_secret);
+    error = valkeyaddon__probe_get(&stored, t, ctx, &valkeyaddon__secret_resource, addon.namespace_, addon.redis_url_secret);
     if (error == VALKEYADDON_OK) {
         error = valkeyaddon__secret_data(&url, &len, stored.data ? stored.data : "", "REDIS_URL");
         if (error == VALKEYADDON_OK && valkeyaddon_buffer_set(out, (const char *)url, len) < 0)

@@ -11,6 +11,7 @@
 #include "applied.h"
 #include "buffer_internal.h"
 #include "ctx.h"
+#include "probe.h"
 #include "ensure_internal.h"
 #include "objects/objects.h"
 #include "plan_change.h"
@@ -72,7 +73,7 @@ static int converge_object(int *wrote, valkeyaddon_ctx *ctx, const struct valkey
     if (live) {
         current = valkeyaddon__object_is_current(object, live);
     } else if (!known_absent) {
-        error = t->get(&body, t, ctx, object->resource, addon->namespace_, object->name);
+        error = valkeyaddon__probe_get(&body, t, ctx, object->resource, addon->namespace_, object->name);
         if (error == VALKEYADDON_OK)
             current = valkeyaddon__object_is_current(object, body.data ? body.data : "");
         /* No controller behind a transport that is not a cluster: only our write restarts dead servers. */
@@ -119,7 +120,7 @@ static int auth_password(char **password, int *created, valkeyaddon_buffer *exis
 
     *created = 0;
     for (attempt = 0; attempt < 2; attempt++) {
-        error = t->get(existing, t, ctx, secret, addon->namespace_, addon->auth_secret);
+        error = valkeyaddon__probe_get(existing, t, ctx, secret, addon->namespace_, addon->auth_secret);
         if (error == VALKEYADDON_OK) {
             error = valkeyaddon__secret_data(&value, &len, existing->data ? existing->data : "", "password");
             if (error == VALKEYADDON_ENOMEM)
@@ -317,7 +318,7 @@ int ensure_redis_url_secret(valkeyaddon_ctx *ctx, const char *namespace_, const 
         return error;
     t = ctx->transport;
 
-    error = t->get(&stored, t, ctx, &valkeyaddon__secret_resource, addon.namespace_, addon.auth_secret);
+    error = valkeyaddon__probe_get(&stored, t, ctx, &valkeyaddon__secret_resource, addon.namespace_, addon.auth_secret);
     if (error == VALKEYADDON_ENOTFOUND) {
         valkeyaddon__begin(ctx);
         error = valkeyaddon__error(ctx, VALKEYADDON_ENOTFOUND,

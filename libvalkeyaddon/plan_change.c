@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "buffer_internal.h"
 #include "ctx.h"
+#include "probe.h"
 #include "objects/json.h"
 #include "plan_change.h"
 
@@ -37,7 +38,7 @@ static int wait_gone(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *addo
     int i, error = VALKEYADDON_OK;
 
     for (i = 0; i < GONE_POLLS; i++) {
-        error = t->get(&body, t, ctx, &valkeyaddon__statefulset_resource, addon->namespace_, addon->name);
+        error = valkeyaddon__probe_get(&body, t, ctx, &valkeyaddon__statefulset_resource, addon->namespace_, addon->name);
         valkeyaddon__buffer_dispose(&body);
         if (error == VALKEYADDON_ENOTFOUND) {
             valkeyaddon__begin(ctx);
@@ -89,7 +90,7 @@ static int resize_claims(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *
         size_t len = 0;
 
         claim_name(name, sizeof(name), addon, ordinal);
-        error = t->get(&body, t, ctx, &valkeyaddon__pvc_resource, addon->namespace_, name);
+        error = valkeyaddon__probe_get(&body, t, ctx, &valkeyaddon__pvc_resource, addon->namespace_, name);
         valkeyaddon__buffer_dispose(&body);
         if (error == VALKEYADDON_ENOTFOUND) {
             valkeyaddon__begin(ctx);
@@ -124,7 +125,7 @@ int valkeyaddon__delete_volume_claims(valkeyaddon_ctx *ctx, const struct valkeya
 
     for (ordinal = 0; ordinal < MAX_ORDINALS; ordinal++) {
         claim_name(name, sizeof(name), addon, ordinal);
-        error = t->remove(t, ctx, &valkeyaddon__pvc_resource, addon->namespace_, name, 0);
+        error = valkeyaddon__probe_remove(t, ctx, &valkeyaddon__pvc_resource, addon->namespace_, name, 0);
         if (error == VALKEYADDON_ENOTFOUND) {
             valkeyaddon__begin(ctx);
             continue;

@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "buffer_internal.h"
 #include "ctx.h"
+#include "probe.h"
 #include "objects/objects.h"
 #include "util/json_tree.h"
 
@@ -108,7 +109,7 @@ int valkeyaddon_addon_status(valkeyaddon_status_info *out, valkeyaddon_ctx *ctx,
     if ((error = start(&addon, &config, ctx, out, namespace_, tenant_id, app_id)) < 0)
         return error;
     t = ctx->transport;
-    error = t->get(&body, t, ctx, &valkeyaddon__statefulset_resource, addon.namespace_, addon.name);
+    error = valkeyaddon__probe_get(&body, t, ctx, &valkeyaddon__statefulset_resource, addon.namespace_, addon.name);
     if (error == VALKEYADDON_ENOTFOUND) {
         valkeyaddon__begin(ctx);
         error = valkeyaddon__error(ctx, VALKEYADDON_ENOTFOUND, "no add-on: StatefulSet %s/%s does not exist",
@@ -194,7 +195,7 @@ int valkeyaddon_wait_ready(valkeyaddon_status_info *out, valkeyaddon_ctx *ctx, c
         long long deadline = now_ms() + timeout_ms;
         valkeyaddon_buffer body = VALKEYADDON__BUFFER_INIT;
         for (;;) {
-            rc = t->get(&body, t, ctx, &valkeyaddon__statefulset_resource, addon.namespace_, addon.name);
+            rc = valkeyaddon__probe_get(&body, t, ctx, &valkeyaddon__statefulset_resource, addon.namespace_, addon.name);
             if (rc == VALKEYADDON_OK)
                 rc = observe(&w, body.data ? body.data : "", body.len);
             else if (rc == VALKEYADDON_ENOTFOUND)

@@ -5,6 +5,7 @@
 
 #include "valkeyaddon/sys/transport.h"
 #include "ctx.h"
+#include "probe.h"
 
 int valkeyaddon_ctx_set_transport(valkeyaddon_ctx *ctx, valkeyaddon_transport *transport)
 {
@@ -29,4 +30,26 @@ int valkeyaddon_ctx_set_transport(valkeyaddon_ctx *ctx, valkeyaddon_transport *t
 int valkeyaddon_ctx_set_error(valkeyaddon_ctx *ctx, int code, const char *message)
 {
     return valkeyaddon__error(ctx, code, "%s", message ? message : valkeyaddon_strerror(code));
+}
+
+int valkeyaddon__probe_get(valkeyaddon_buffer *out, valkeyaddon_transport *t, valkeyaddon_ctx *ctx,
+                           const valkeyaddon_resource *resource, const char *namespace_, const char *name)
+{
+    int error;
+
+    ctx->not_found_expected++;
+    error = t->get(out, t, ctx, resource, namespace_, name);
+    ctx->not_found_expected--;
+    return error;
+}
+
+int valkeyaddon__probe_remove(valkeyaddon_transport *t, valkeyaddon_ctx *ctx, const valkeyaddon_resource *resource,
+                              const char *namespace_, const char *name, unsigned int flags)
+{
+    int error;
+
+    ctx->not_found_expected++;
+    error = t->remove(t, ctx, resource, namespace_, name, flags);
+    ctx->not_found_expected--;
+    return error;
 }

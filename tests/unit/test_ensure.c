@@ -222,6 +222,27 @@ static void test_ensure__first_provision_creates_everything(void **state)
     free(password);
 }
 
+/*
+ * A first provision reads objects that do not exist yet: that 404 is the expected
+ * answer, not a failure, so a caller logging at ERROR sees nothing.
+ */
+static void test_ensure__expected_not_found_is_not_logged_as_an_error(void **state)
+{
+    struct fixture *f = *state;
+    struct log_capture capture;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+
+    memset(&capture, 0, sizeof(capture));
+    assert_int_equal(valkeyaddon_ctx_set_log(f->ctx, VALKEYADDON_LOG_ERROR, capture_log, &capture), 0);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "standard"), 0);
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme", "web"), 0);
+    assert_int_equal(capture.count, 0);
+    /* A not-found the caller gets back is still logged at ERROR. */
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme", "api"), VALKEYADDON_ENOTFOUND);
+    assert_int_equal(capture.count, 1);
+    assert_int_equal(capture.last_level, VALKEYADDON_LOG_ERROR);
+}
+
 static void test_ensure__repeat_never_rotates_the_password(void **state)
 {
     struct fixture *f = *state;
@@ -607,6 +628,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ensure__first_provision_creates_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__expected_not_found_is_not_logged_as_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__repeat_never_rotates_the_password, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__economy_repeat_sends_no_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__economy_deleted_object_is_the_one_written, setup, teardown),

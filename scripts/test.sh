@@ -83,7 +83,8 @@ echo "== fuzz smoke"
 one_step "fuzz smoke" env BUILD_DIR="$src/_build" bash fuzz/run-smoke.sh
 
 echo "== distcheck"
-(cd "$src/_build" && make -j"$jobs" distcheck > distcheck.out 2>&1) || { tail -n 80 "$src/_build/distcheck.out"; exit 1; }
+# The tarball's own check runs the fault soak again: the full 500 ran in step 2, 100 show it works from the tarball.
+(cd "$src/_build" && VALKEYADDON_SOAK_COUNT=100 make -j"$jobs" distcheck > distcheck.out 2>&1) || { tail -n 80 "$src/_build/distcheck.out"; exit 1; }
 grep -E '^=+$|archives ready|libvalkeyaddon-.*\.tar\.gz' "$src/_build/distcheck.out" | tail -n 3
 
 echo "all: ${total_pass} passed, ${total_fail} failed"

@@ -9,8 +9,11 @@ packages=(
     abigail-tools python3 openssl ca-certificates procps busybox valgrind
     redis-server redis-tools postgresql
     golang-go python3-pytest python3-venv python3-setuptools python3-pip
+    python3-kubernetes
 )
 command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
+# kubectl for the benchmark (bench/README.md); Debian's is 1.20, any newer one on PATH is kept.
+command -v kubectl > /dev/null || packages+=(kubernetes-client)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,4 +34,10 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 if [ -f "$here/tests/objects/schema/package.json" ] && [ ! -d "$here/tests/objects/schema/node_modules" ]; then
     echo "setup: installing the schema validator (npm ci)"
     (cd "$here/tests/objects/schema" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# The client-node peer of the benchmark (bench/README.md), pinned by its package-lock.json.
+if [ -f "$here/bench/node/package.json" ] && [ ! -d "$here/bench/node/node_modules" ]; then
+    echo "setup: installing the benchmark's client-node (npm ci)"
+    (cd "$here/bench/node" && npm ci --no-audit --no-fund --loglevel=error)
 fi

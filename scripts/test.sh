@@ -5,8 +5,9 @@
 #   3. rebuild with AddressSanitizer + UndefinedBehaviorSanitizer and run it again
 #   4. ThreadSanitizer build of the concurrency tests (scripts/tsan.sh)
 #   5. the C test programs under valgrind memcheck (scripts/valgrind.sh)
-#   6. fuzz smoke: every libFuzzer target briefly on its corpus (fuzz/run-smoke.sh)
-#   7. `make distcheck` (the release tarball builds and passes its tests)
+#   6. bench smoke: `make bench-smoke` (bench/ci-smoke.sh)
+#   7. fuzz smoke: every libFuzzer target briefly on its corpus (fuzz/run-smoke.sh)
+#   8. `make distcheck` (the release tarball builds and passes its tests)
 set -euo pipefail
 src="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$src"
@@ -77,6 +78,11 @@ one_step "tsan" bash scripts/tsan.sh "$src/_build-tsan"
 echo "== valgrind"
 # The C test programs under memcheck (scripts/valgrind.sh, docs/valgrind.md).
 one_step "valgrind" bash scripts/valgrind.sh "$src/_build"
+
+echo "== bench smoke"
+# `make bench-smoke`: every peer for a few apps and the micro benchmarks, so the bench
+# never rots (bench/README.md). Missed targets print FAIL without failing the step.
+one_step "bench smoke" env VALKEYADDON_REQUIRE_BENCH_PEERS=1 bash bench/ci-smoke.sh "$src/_build"
 
 echo "== fuzz smoke"
 # Every fuzz target for a few seconds on its corpus (fuzz/run-smoke.sh, clang).

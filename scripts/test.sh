@@ -65,6 +65,8 @@ one_step() { # LABEL COMMAND...: a whole step counted as one test in the summary
 echo "== build and test"
 BUILD_DIR="$src/_build" bash scripts/build.sh
 run_check "$src/_build" "tests"
+# The fault soak's report (tests/soak, docs/fault-soak.md): attempted, ready, rotated, lost, duplicated.
+sed -n '/^fault soak: .* passes/,/^PASS: every/p' "$src/_build/tests/soak/test_soak.log" 2>/dev/null || true
 
 echo "== sanitizers (address, undefined)"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

@@ -55,6 +55,13 @@ int valkeyaddon__start_script(char **out, size_t *out_len, const struct valkeyad
 extern const char valkeyaddon__readiness_check[];
 extern const char valkeyaddon__liveness_check[];
 
+/* text.c */
+
+/* value in decimal, as printf's %lld writes it, at the end of buf; returns where it starts. */
+char *valkeyaddon__int_text(char buf[24], long long value);
+/* The pieces one after the other, valkeyaddon__malloc'd and NUL-terminated (*out_len without the NUL); NULL: out of memory. */
+char *valkeyaddon__concat(size_t *out_len, const char *const *pieces, size_t count);
+
 /* statefulset.c */
 int valkeyaddon__build_statefulset(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
                                    const struct valkeyaddon__addon *addon);

@@ -11,8 +11,6 @@
  */
 #include "config.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 
 #include "valkeyaddon/errors.h"
 #include "alloc.h"
@@ -149,28 +147,23 @@ const char valkeyaddon__liveness_check[] =
 int valkeyaddon__start_script(char **out, size_t *out_len, const struct valkeyaddon__addon *addon)
 {
     const valkeyaddon_plan_config *plan = addon->plan;
-    const char *fmt = "# libvalkeyaddon start script (docs/objects.md)\n"
-                      "plan=%s\n"
-                      "plan_memory_bytes=%" PRId64 "\n"
-                      "maxmemory_percent=%d\n"
-                      "maxmemory_policy=%s\n"
-                      "save_points='%s'\n"
-                      "appendonly=%s\n"
-                      "appendfsync=%s\n"
-                      "replicas=%d\n"
-                      "%s";
-    int len;
-    char *script;
+    char memory[24], percent[24], replicas[24];
+    const char *pieces[] = {
+        "# libvalkeyaddon start script (docs/objects.md)\n"
+        "plan=", plan->plan,
+        "\nplan_memory_bytes=", valkeyaddon__int_text(memory, plan->memory_limit_bytes),
+        "\nmaxmemory_percent=", valkeyaddon__int_text(percent, plan->maxmemory_percent),
+        "\nmaxmemory_policy=", plan->maxmemory_policy,
+        "\nsave_points='", plan->save,
+        "'\nappendonly=", plan->appendonly ? "yes" : "no",
+        "\nappendfsync=", plan->appendfsync,
+        "\nreplicas=", valkeyaddon__int_text(replicas, plan->replicas),
+        "\n", body,
+    };
+    char *script = valkeyaddon__concat(out_len, pieces, sizeof(pieces) / sizeof(pieces[0]));
 
-    len = snprintf(NULL, 0, fmt, plan->plan, plan->memory_limit_bytes, (int)plan->maxmemory_percent,
-                   plan->maxmemory_policy, plan->save, plan->appendonly ? "yes" : "no", plan->appendfsync,
-                   (int)plan->replicas, body);
-    if (len < 0 || !(script = valkeyaddon__malloc((size_t)len + 1)))
+    if (!script)
         return VALKEYADDON_ENOMEM;
-    snprintf(script, (size_t)len + 1, fmt, plan->plan, plan->memory_limit_bytes, (int)plan->maxmemory_percent,
-             plan->maxmemory_policy, plan->save, plan->appendonly ? "yes" : "no", plan->appendfsync,
-             (int)plan->replicas, body);
     *out = script;
-    *out_len = (size_t)len;
     return VALKEYADDON_OK;
 }

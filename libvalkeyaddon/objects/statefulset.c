@@ -34,33 +34,45 @@ static int config_hash(char hex[65], const struct valkeyaddon__addon *addon, con
 {
     const valkeyaddon_plan_config *p = addon->plan;
     const struct valkeyaddon__object_options *o = addon->options;
-    const char *fmt = "libvalkeyaddon config 1\n"
-                      "plan=%s\nreplicas=%d\nmemory_limit=%s\nmemory_request=%s\ncpu_request=%d\ncpu_limit=%d\n"
-                      "persistence=%s\nsave=%s\nappendonly=%d\nappendfsync=%s\nmaxmemory_percent=%d\n"
-                      "maxmemory_policy=%s\nvolume_size=%s\nstorage_class=%s\n"
-                      "image=%s\nexporter_image=%s\ncluster_domain=%s\n"
-                      "start_script=\n%s";
+    char replicas[24], cpu_request[24], cpu_limit[24], appendonly[24], percent[24];
+    const char *pieces[] = {
+        "libvalkeyaddon config 1\nplan=", p->plan,
+        "\nreplicas=", valkeyaddon__int_text(replicas, p->replicas),
+        "\nmemory_limit=", p->memory_limit,
+        "\nmemory_request=", p->memory_request,
+        "\ncpu_request=", valkeyaddon__int_text(cpu_request, p->cpu_request_millis),
+        "\ncpu_limit=", valkeyaddon__int_text(cpu_limit, p->cpu_limit_millis),
+        "\npersistence=", p->persistence_name,
+        "\nsave=", p->save,
+        "\nappendonly=", valkeyaddon__int_text(appendonly, p->appendonly),
+        "\nappendfsync=", p->appendfsync,
+        "\nmaxmemory_percent=", valkeyaddon__int_text(percent, p->maxmemory_percent),
+        "\nmaxmemory_policy=", p->maxmemory_policy,
+        "\nvolume_size=", p->volume_size,
+        "\nstorage_class=", o->storage_class ? o->storage_class : "",
+        "\nimage=", o->image,
+        "\nexporter_image=", o->no_exporter ? "" : o->exporter_image,
+        "\ncluster_domain=", o->cluster_domain,
+        "\nstart_script=\n", script,
+    };
+    static const char digits[] = "0123456789abcdef";
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0, i;
+    size_t len;
     char *text;
-    int len, ok;
+    int ok;
 
-#define CONFIG_ARGS                                                                                               \
-    p->plan, (int)p->replicas, p->memory_limit, p->memory_request, (int)p->cpu_request_millis,                    \
-        (int)p->cpu_limit_millis, p->persistence_name, p->save, p->appendonly, p->appendfsync,                   \
-        (int)p->maxmemory_percent, p->maxmemory_policy, p->volume_size, o->storage_class ? o->storage_class : "", \
-        o->image, o->no_exporter ? "" : o->exporter_image, o->cluster_domain, script
-    len = snprintf(NULL, 0, fmt, CONFIG_ARGS);
-    if (len < 0 || !(text = valkeyaddon__malloc((size_t)len + 1)))
+    if (!(text = valkeyaddon__concat(&len, pieces, sizeof(pieces) / sizeof(pieces[0]))))
         return VALKEYADDON_ENOMEM;
-    snprintf(text, (size_t)len + 1, fmt, CONFIG_ARGS);
-#undef CONFIG_ARGS
-    ok = EVP_Digest(text, (size_t)len, digest, &digest_len, EVP_sha256(), NULL) == 1 && digest_len == 32;
+    ok = EVP_Digest(text, len, digest, &digest_len, EVP_sha256(), NULL) == 1 && digest_len == 32;
     valkeyaddon__free(text);
     if (!ok)
         return VALKEYADDON_ERROR;
-    for (i = 0; i < digest_len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    for (i = 0; i < digest_len; i++) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 0x0f];
+    }
+    hex[64] = '\0';
     return VALKEYADDON_OK;
 }
 

@@ -8,8 +8,6 @@
 
 #include <stdlib.h>
 
-#include <yajl/yajl_tree.h>
-
 #include <valkeyaddon/sys/storage.h>
 #include <valkeyaddon/sys/transport.h>
 

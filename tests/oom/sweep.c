@@ -166,18 +166,6 @@ void assert_sane_message(const char *message)
         fail_msg("the message holds a secret: \"%s\"", message);
 }
 
-void assert_rows_equal(const valkeyaddon_addon_row *a, const valkeyaddon_addon_row *b)
-{
-    assert_string_equal(a->app_id, b->app_id);
-    assert_string_equal(a->addon_type, b->addon_type);
-    assert_string_equal(a->tenant_id, b->tenant_id);
-    assert_string_equal(a->plan, b->plan);
-    assert_int_equal(a->status, b->status);
-    assert_string_equal(a->status_message, b->status_message);
-    assert_string_equal(a->resource_name, b->resource_name);
-    assert_string_equal(a->namespace_, b->namespace_);
-}
-
 /* The value of data.KEY of a Secret in the cluster, decoded (base64 by hand: the test has no other need of it). */
 static char *secret_value(struct cluster *c, const char *name, const char *key)
 {

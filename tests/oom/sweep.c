@@ -2,13 +2,13 @@
 #define _XOPEN_SOURCE 700
 #include "sweep.h"
 
-#include <ftw.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <yajl/yajl_tree.h>
 
 #include "../support/counting_transport.h"
+#include "../support/files.h"
 
 /* No call the sweep covers makes anywhere near this many allocations. */
 #define MAX_STEPS 20000
@@ -267,14 +267,6 @@ void fx_sqlite_storage(struct fx *f)
     assert_int_equal(valkeyaddon_ctx_set_storage(f->ctx, s), 0);
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 void fx_teardown(struct fx *f)
 {
     valkeyaddon_buffer_free(f->buf);
@@ -284,7 +276,7 @@ void fx_teardown(struct fx *f)
         f->storage->free(f->storage);
     valkeyaddon_ctx_free(f->ctx);
     if (f->dir[0])
-        nftw(f->dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+        remove_tree(f->dir);
 }
 
 /* ---- the driver ---- */

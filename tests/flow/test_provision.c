@@ -1,16 +1,17 @@
 /*
- * The provision flow (provision.h) over the in-memory transport, wrapped so
- * that StatefulSets report a chosen readiness, and over a storage written
- * here in C, as a service with its own store would write one.
+ * The provision flow (provision.h) over the in-memory transport, wrapped by
+ * tests/support/counting_transport so that StatefulSets report a chosen
+ * readiness, and over a storage written here in C, as a service with its own
+ * store would write one.
  */
 #include "../unit/helpers.h"
 
 #include <stdlib.h>
 
-#include <yajl/yajl_tree.h>
-
 #include <valkeyaddon/sys/storage.h>
 #include <valkeyaddon/sys/transport.h>
+
+#include "../support/counting_transport.h"
 
 /* ---- a user-written storage: an array of rows, with call counts and injected failures ---- */
 
@@ -141,109 +142,11 @@ static struct user_storage *user_storage_new(void)
     return s;
 }
 
-/* ---- a transport whose StatefulSets report the readiness a test chooses ---- */
-
-enum readiness { ALL_READY, NONE_READY, ONE_READY };
-
-struct cluster {
-    valkeyaddon_transport base;
-    valkeyaddon_transport *inner;
-    enum readiness readiness;
-    int fail_apply; /* returned by the next apply when non-zero */
-    int writes;
-};
-
-static int is_statefulset(const valkeyaddon_resource *r)
-{
-    return strcmp(r->kind, "StatefulSet") == 0;
-}
-
-static int cl_get(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
-                  const valkeyaddon_resource *r, const char *ns, const char *name)
-{
-    struct cluster *c = (struct cluster *)self;
-    const char *path[] = { "spec", "replicas", NULL };
-    char *json, status[160];
-    int error = c->inner->get(out, c->inner, ctx, r, ns, name);
-    long long replicas, ready;
-    size_t len;
-    yajl_val root;
-
-    if (error < 0 || !is_statefulset(r))
-        return error;
-    json = strdup(valkeyaddon_buffer_data(out, &len));
-    root = yajl_tree_parse(json, NULL, 0);
-    assert_non_null(root);
-    replicas = YAJL_GET_INTEGER(yajl_tree_get(root, path, yajl_t_number));
-    yajl_tree_free(root);
-    ready = c->readiness == ALL_READY ? replicas : c->readiness == ONE_READY ? 1 : 0;
-    snprintf(status, sizeof(status), ",\"status\":{\"replicas\":%lld,\"readyReplicas\":%lld,\"updatedReplicas\":%lld}}",
-             replicas, ready, replicas);
-    assert_true(len > 0 && json[len - 1] == '}');
-    json[len - 1] = '\0';
-    assert_int_equal(valkeyaddon_buffer_set(out, json, len - 1), 0);
-    assert_int_equal(valkeyaddon_buffer_append(out, status, strlen(status)), 0);
-    free(json);
-    return 0;
-}
-
-static int cl_create(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
-                     const valkeyaddon_resource *r, const char *ns, const char *json, size_t len)
-{
-    struct cluster *c = (struct cluster *)self;
-    c->writes++;
-    return c->inner->create(out, c->inner, ctx, r, ns, json, len);
-}
-
-static int cl_apply(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
-                    const valkeyaddon_resource *r, const char *ns, const char *name, const char *json, size_t len,
-                    const char *manager, int force)
-{
-    struct cluster *c = (struct cluster *)self;
-    if (c->fail_apply) {
-        int code = c->fail_apply;
-        c->fail_apply = 0;
-        return valkeyaddon_ctx_set_error(ctx, code, "injected: admission webhook unavailable");
-    }
-    c->writes++;
-    return c->inner->apply(out, c->inner, ctx, r, ns, name, json, len, manager, force);
-}
-
-static int cl_remove(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, const valkeyaddon_resource *r,
-                     const char *ns, const char *name, unsigned int flags)
-{
-    struct cluster *c = (struct cluster *)self;
-    return c->inner->remove(c->inner, ctx, r, ns, name, flags);
-}
-
-static void cl_free(valkeyaddon_transport *self)
-{
-    struct cluster *c = (struct cluster *)self;
-    c->inner->free(c->inner);
-    free(c);
-}
-
-static struct cluster *cluster_new(void)
-{
-    valkeyaddon_transport init = VALKEYADDON_TRANSPORT_INIT;
-    struct cluster *c = calloc(1, sizeof(*c));
-
-    assert_non_null(c);
-    c->base = init;
-    c->base.get = cl_get;
-    c->base.create = cl_create;
-    c->base.apply = cl_apply;
-    c->base.remove = cl_remove;
-    c->base.free = cl_free;
-    assert_int_equal(valkeyaddon_transport_memory_new(&c->inner), 0);
-    return c;
-}
-
 /* ---- fixture ---- */
 
 struct fixture {
     valkeyaddon_ctx *ctx;
-    struct cluster *cluster;
+    struct counting_transport *cluster; /* StatefulSets report the readiness a test chooses */
     struct user_storage *store;
 };
 
@@ -252,7 +155,8 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
 
     assert_int_equal(valkeyaddon_ctx_new(&f->ctx, NULL), 0);
-    f->cluster = cluster_new();
+    f->cluster = counting_transport_new(sizeof(*f->cluster));
+    f->cluster->readiness = COUNTING_ALL_READY;
     f->store = user_storage_new();
     assert_int_equal(valkeyaddon_ctx_set_transport(f->ctx, &f->cluster->base), 0);
     assert_int_equal(valkeyaddon_ctx_set_storage(f->ctx, &f->store->base), 0);
@@ -373,7 +277,7 @@ static void test_provision__stalled_creating_is_recorded_failed_with_advice(void
     valkeyaddon_provision_options o = options_for("free");
     valkeyaddon_addon_row row = empty_row();
 
-    f->cluster->readiness = NONE_READY;
+    f->cluster->readiness = COUNTING_NONE_READY;
     assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_ETIMEOUT);
     assert_int_equal(row.status, VALKEYADDON_STATUS_FAILED);
     assert_non_null(strstr(row.status_message, "still Creating after 1500ms"));
@@ -387,13 +291,13 @@ static void test_provision__partial_readiness_is_failed(void **state)
     valkeyaddon_provision_options o = options_for("pro");
     valkeyaddon_addon_row row = empty_row();
 
-    f->cluster->readiness = ONE_READY;
+    f->cluster->readiness = COUNTING_ONE_READY;
     assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_EFAILED);
     assert_int_equal(row.status, VALKEYADDON_STATUS_FAILED);
     assert_non_null(strstr(row.status_message, "partial readiness after 1500ms: 1 of 3 replicas ready"));
     assert_int_equal(valkeyaddon_ctx_error_code(f->ctx), VALKEYADDON_EFAILED);
     /* The spec's recovery: once the replicas come up, calling again converges. */
-    f->cluster->readiness = ALL_READY;
+    f->cluster->readiness = COUNTING_ALL_READY;
     row = empty_row();
     assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), 0);
     assert_int_equal(row.status, VALKEYADDON_STATUS_READY);
@@ -406,7 +310,7 @@ static void test_provision__no_wait_leaves_creating(void **state)
     valkeyaddon_provision_options o = options_for("free");
     valkeyaddon_addon_row row = empty_row();
 
-    f->cluster->readiness = NONE_READY;
+    f->cluster->readiness = COUNTING_NONE_READY;
     o.no_wait = 1;
     assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), 0);
     assert_int_equal(row.status, VALKEYADDON_STATUS_CREATING);
@@ -419,7 +323,8 @@ static void test_provision__failed_step_is_recorded_and_a_retry_recovers(void **
     valkeyaddon_provision_options o = options_for("free");
     valkeyaddon_addon_row row = empty_row();
 
-    f->cluster->fail_apply = VALKEYADDON_EUNAVAILABLE;
+    counting_transport_fail(f->cluster, COUNTING_APPLY, 1, VALKEYADDON_EUNAVAILABLE,
+                            "injected: admission webhook unavailable");
     assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_EUNAVAILABLE);
     /* The caller sees the cause, not the bookkeeping after it. */
     assert_string_equal(valkeyaddon_ctx_error_message(f->ctx), "injected: admission webhook unavailable");
@@ -455,7 +360,7 @@ static void test_provision__progress_is_reported_and_can_stop_the_wait(void **st
     assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), 0);
     assert_true(progress_seen >= 1);
 
-    f->cluster->readiness = NONE_READY;
+    f->cluster->readiness = COUNTING_NONE_READY;
     progress_seen = 0;
     stop_after = 1;
     o.timeout_ms = 60000;
@@ -547,14 +452,14 @@ static void test_provision__refresh_reads_the_cluster_into_the_row(void **state)
     assert_int_equal(valkeyaddon_refresh_status(&row, NULL, f->ctx, NS, "acme", "web"), VALKEYADDON_ENOTFOUND);
     assert_int_equal(valkeyaddon_provision(NULL, NULL, f->ctx, &o), 0);
 
-    f->cluster->readiness = ONE_READY;
+    f->cluster->readiness = COUNTING_ONE_READY;
     assert_int_equal(valkeyaddon_refresh_status(&row, &info, f->ctx, NS, "acme", "web"), 0);
     assert_int_equal(row.status, VALKEYADDON_STATUS_FAILED);
     assert_int_equal(info.ready, 1);
     assert_int_equal(info.desired, 3);
     assert_non_null(strstr(row.status_message, "1 of 3 replicas ready"));
 
-    f->cluster->readiness = ALL_READY;
+    f->cluster->readiness = COUNTING_ALL_READY;
     assert_int_equal(valkeyaddon_refresh_status(&row, NULL, f->ctx, NS, "acme", "web"), 0);
     assert_int_equal(row.status, VALKEYADDON_STATUS_READY);
 

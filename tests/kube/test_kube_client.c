@@ -12,23 +12,20 @@
 #include "helpers.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <yajl/yajl_tree.h>
 
 #include "alloc.h"
 #include "util/base64.h"
 #include "transport/kubernetes/kube.h"
+
+#include "files.h"
+#include "kube_control.h"
+#include "kube_server.h"
 
 #define NS "kube-client-test"
 /* Tokens the server accepts through its --token-file, rotated by the tests. Never printed. */
@@ -41,13 +38,10 @@
 
 /* The one server every test shares (reset before each). */
 static struct {
-    pid_t pid;
-    int stdout_fd;
-    char dir[64];          /* the temporary directory of the whole run */
-    char tokens[128];      /* the server's --token-file */
-    char ca[512], url[128], token[256], forbidden[256], client_cert[512], client_key[512], kubeconfig[512];
-    long port;
-    CURL *control;         /* the control API client (admin token) */
+    struct kube_server server;
+    struct kube_control control; /* admin token */
+    char dir[64];                /* the temporary directory of the whole run */
+    char tokens[128];            /* the server's --token-file */
 } S;
 
 static const valkeyaddon_resource CONFIGMAPS = { "v1", "ConfigMap", "configmaps", 1 };
@@ -62,35 +56,6 @@ struct fixture {
 };
 
 /* ---- files ---- */
-
-static void write_file(const char *path, const char *text)
-{
-    char tmp[600];
-    FILE *f;
-
-    /* Write and rename, as the kubelet swaps a projected token: readers never see half a file. */
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    assert_non_null(f = fopen(tmp, "w"));
-    assert_int_equal(fputs(text, f) >= 0, 1);
-    assert_int_equal(fclose(f), 0);
-    assert_int_equal(rename(tmp, path), 0);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *text;
-    long len;
-
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    rewind(f);
-    assert_non_null(text = calloc(1, (size_t)len + 1));
-    assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    return text;
-}
 
 static void path_in(char *out, size_t size, const char *name)
 {
@@ -113,199 +78,36 @@ static const char *json_str(yajl_val v, const char *key)
 
 /* ---- the server ---- */
 
-static void copy_str(char *out, size_t size, yajl_val root, const char *key)
-{
-    const char *s = json_str(root, key);
-
-    assert_non_null(s);
-    assert_true(strlen(s) < size);
-    strcpy(out, s);
-}
-
 static int start_server(void **state)
 {
-    const char *python = getenv("PYTHON3"), *srcdir = getenv("top_srcdir");
-    char script[1024], state_dir[128], log_path[128], line[256] = "", *text;
-    const char *path[] = { "port", NULL };
-    size_t used = 0;
-    pid_t parent = getpid();
-    int out[2];
-    yajl_val root;
+    const char *extra[] = { "--token-file", NULL, "--auto-ready", "0.05", NULL };
+    char state_dir[128], log_path[128];
 
     (void)state;
-    if (!python || !*python)
-        python = "python3";
-    snprintf(script, sizeof(script), "%s/tests/support/kube_api_server.py", srcdir ? srcdir : ".");
     strcpy(S.dir, "/tmp/test_kube_client.XXXXXX");
     assert_non_null(mkdtemp(S.dir));
     path_in(S.tokens, sizeof(S.tokens), "server-tokens");
     path_in(state_dir, sizeof(state_dir), "server");
     path_in(log_path, sizeof(log_path), "server.log");
     server_tokens("");
-    assert_int_equal(pipe(out), 0);
-    S.pid = fork();
-    assert_true(S.pid >= 0);
-    if (S.pid == 0) {
-        int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        /* The server must not outlive this program, even if it crashes. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            _exit(1);
-        dup2(out[1], 1);
-        if (log_fd >= 0)
-            dup2(log_fd, 2);
-        close(out[0]);
-        close(out[1]);
-        execlp(python, python, script, "--state-dir", state_dir, "--token-file", S.tokens, "--auto-ready", "0.05",
-               (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    S.stdout_fd = out[0];
-    while (!strchr(line, '\n') && used < sizeof(line) - 1) {
-        struct pollfd p = { out[0], POLLIN, 0 };
-        ssize_t n;
-        if (poll(&p, 1, 30000) <= 0)
-            break;
-        if ((n = read(out[0], line + used, sizeof(line) - 1 - used)) <= 0)
-            break;
-        used += (size_t)n;
-        line[used] = '\0';
-    }
-    if (strncmp(line, "READY https://127.0.0.1:", 24) != 0) {
-        print_error("the API test server did not start (see %s): %s\n", log_path, line);
+    extra[1] = S.tokens;
+    if (kube_server_start(&S.server, NULL, state_dir, log_path, extra) < 0)
         return -1;
-    }
-    snprintf(line, sizeof(line), "%s/server.json", state_dir);
-    text = read_file(line);
-    assert_non_null(root = yajl_tree_parse(text, NULL, 0));
-    free(text);
-    S.port = YAJL_GET_INTEGER(yajl_tree_get(root, path, yajl_t_number));
-    copy_str(S.ca, sizeof(S.ca), root, "ca");
-    copy_str(S.url, sizeof(S.url), root, "url");
-    copy_str(S.token, sizeof(S.token), root, "token");
-    copy_str(S.forbidden, sizeof(S.forbidden), root, "forbidden_token");
-    copy_str(S.client_cert, sizeof(S.client_cert), root, "client_cert");
-    copy_str(S.client_key, sizeof(S.client_key), root, "client_key");
-    copy_str(S.kubeconfig, sizeof(S.kubeconfig), root, "kubeconfig");
-    yajl_tree_free(root);
-    assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
-    assert_non_null(S.control = curl_easy_init());
+    kube_control_open(&S.control, &S.server);
     return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
 }
 
 static int stop_server(void **state)
 {
-    int status, i;
-
     (void)state;
-    if (S.control)
-        curl_easy_cleanup(S.control);
-    if (S.pid > 0) {
-        kill(S.pid, SIGTERM);
-        for (i = 0; i < 100 && waitpid(S.pid, &status, WNOHANG) == 0; i++)
-            usleep(100000);
-        if (i == 100) {
-            kill(S.pid, SIGKILL);
-            waitpid(S.pid, &status, 0);
-        }
-    }
-    if (S.stdout_fd > 0)
-        close(S.stdout_fd);
+    kube_control_close(&S.control);
+    kube_server_stop(&S.server);
     if (S.dir[0])
-        nftw(S.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    curl_global_cleanup();
+        remove_tree(S.dir);
     return 0;
 }
 
 /* ---- the control API (and raw requests as another client would send them) ---- */
-
-struct body {
-    char *data;
-    size_t len;
-};
-
-static size_t collect(char *data, size_t size, size_t count, void *payload)
-{
-    struct body *b = payload;
-    char *grown = realloc(b->data, b->len + size * count + 1);
-
-    if (!grown)
-        return 0;
-    memcpy(grown + b->len, data, size * count);
-    b->data = grown;
-    b->len += size * count;
-    b->data[b->len] = '\0';
-    return size * count;
-}
-
-/* One request with the admin token; returns the status, the parsed body in *parsed if wanted. */
-static long raw_request(const char *method, const char *path, const char *content_type, const char *json,
-                        yajl_val *parsed)
-{
-    struct curl_slist *headers = NULL;
-    struct body b = { NULL, 0 };
-    char url[1024], auth[512], ctype[128];
-    long status = 0;
-    CURLcode rc;
-    int attempt;
-
-    snprintf(url, sizeof(url), "%s%s", S.url, path);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", S.token);
-    snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type ? content_type : "application/json");
-    headers = curl_slist_append(headers, auth);
-    headers = curl_slist_append(headers, ctype);
-    curl_easy_reset(S.control);
-    curl_easy_setopt(S.control, CURLOPT_URL, url);
-    curl_easy_setopt(S.control, CURLOPT_CAINFO, S.ca);
-    curl_easy_setopt(S.control, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(S.control, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(S.control, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(S.control, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(S.control, CURLOPT_TIMEOUT, 20L);
-    if (json)
-        curl_easy_setopt(S.control, CURLOPT_POSTFIELDS, json);
-    /* The server closes idle keep-alive connections: one fresh attempt. */
-    for (attempt = 0; attempt < 2; attempt++) {
-        free(b.data);
-        b.data = NULL;
-        b.len = 0;
-        if ((rc = curl_easy_perform(S.control)) == CURLE_OK)
-            break;
-    }
-    curl_slist_free_all(headers);
-    assert_int_equal(rc, CURLE_OK);
-    curl_easy_getinfo(S.control, CURLINFO_RESPONSE_CODE, &status);
-    if (parsed) {
-        *parsed = b.data ? yajl_tree_parse(b.data, NULL, 0) : NULL;
-        assert_non_null(*parsed);
-    }
-    free(b.data);
-    return status;
-}
-
-static yajl_val control(const char *method, const char *path, const char *json)
-{
-    yajl_val parsed = NULL;
-    long status = raw_request(method, path, "application/json", json, &parsed);
-
-    if (status >= 300)
-        fail_msg("%s %s: HTTP %ld", method, path, status);
-    return parsed;
-}
-
-static void control_void(const char *method, const char *path, const char *json)
-{
-    yajl_tree_free(control(method, path, json));
-}
 
 /* What the server logged of one request. */
 struct entry {
@@ -320,7 +122,7 @@ struct entry {
 /* The request log since the last reset (control requests are never in it). */
 static size_t logged(struct entry *out, size_t max)
 {
-    yajl_val root = control("GET", "/_test/requests", NULL);
+    yajl_val root = kube_control_json(&S.control, "GET", "/_test/requests", NULL);
     const char *path[] = { "items", NULL }, *status_path[] = { "status", NULL }, *fault_path[] = { "was_fault", NULL };
     yajl_val items = yajl_tree_get(root, path, yajl_t_array);
     size_t i, n = 0;
@@ -343,12 +145,12 @@ static size_t logged(struct entry *out, size_t max)
 
 static void clear_log(void)
 {
-    control_void("DELETE", "/_test/requests", NULL);
+    kube_control_send(&S.control, "DELETE", "/_test/requests", NULL);
 }
 
 static void add_fault(const char *json)
 {
-    control_void("POST", "/_test/faults", json);
+    kube_control_send(&S.control, "POST", "/_test/faults", json);
 }
 
 static void sts_mode(const char *name, const char *mode, int ready)
@@ -357,7 +159,7 @@ static void sts_mode(const char *name, const char *mode, int ready)
 
     snprintf(body, sizeof(body), "{\"namespace\":\"%s\",\"name\":\"%s\",\"mode\":\"%s\",\"ready_replicas\":%d}", NS,
              name, mode, ready);
-    control_void("POST", "/_test/statefulset-status", body);
+    kube_control_send(&S.control, "POST", "/_test/statefulset-status", body);
 }
 
 /* ---- transports and fixtures ---- */
@@ -373,13 +175,13 @@ static void write_kubeconfig(char *path, size_t size, const char *name, const ch
              "clusters:\n- name: c\n  cluster: {server: \"%s\", %s}\n"
              "users:\n- name: u\n  user: {%s}\n"
              "contexts:\n- name: t\n  context: {cluster: c, user: u, namespace: " NS "}\n",
-             S.url, cluster_ca, user);
+             S.server.url, cluster_ca, user);
     write_file(path, text);
 }
 
 static void ca_file_member(char *out, size_t size)
 {
-    snprintf(out, size, "certificate-authority: \"%s\"", S.ca);
+    snprintf(out, size, "certificate-authority: \"%s\"", S.server.ca);
 }
 
 static valkeyaddon_transport *kube_transport(struct fixture *f, const char *kubeconfig, long retry_deadline_ms)
@@ -418,8 +220,8 @@ static int setup(void **state)
     unsetenv("KUBERNETES_SERVICE_PORT");
     unsetenv("POD_NAMESPACE");
     server_tokens("");
-    control_void("POST", "/_test/reset", NULL);
-    control_void("DELETE", "/_test/faults", NULL);
+    kube_control_send(&S.control, "POST", "/_test/reset", NULL);
+    kube_control_send(&S.control, "DELETE", "/_test/faults", NULL);
     clear_log();
     *state = f;
     return 0;
@@ -672,7 +474,7 @@ static void make_service_account(struct sa_dir *sa, const char *token)
     }
     snprintf(sa->token, sizeof(sa->token), "%s/token", sa->dir);
     write_file(sa->token, token);
-    ca = read_file(S.ca);
+    ca = read_file(S.server.ca);
     snprintf(path, sizeof(path), "%s/ca.crt", sa->dir);
     write_file(path, ca);
     free(ca);
@@ -684,7 +486,7 @@ static void set_service_env(void)
 {
     char port[16];
 
-    snprintf(port, sizeof(port), "%ld", S.port);
+    snprintf(port, sizeof(port), "%ld", S.server.port);
     setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
     setenv("KUBERNETES_SERVICE_PORT", port, 1);
 }
@@ -784,7 +586,8 @@ static void test_kube_client__kubeconfig_with_inline_certificate_data(void **sta
 {
     struct fixture *f = *state;
     char kubeconfig[256], ca[8192], user[16384];
-    char *ca_b64 = b64_of_file(S.ca), *cert_b64 = b64_of_file(S.client_cert), *key_b64 = b64_of_file(S.client_key);
+    char *ca_b64 = b64_of_file(S.server.ca), *cert_b64 = b64_of_file(S.server.client_cert),
+         *key_b64 = b64_of_file(S.server.client_key);
     struct entry e[4];
     valkeyaddon_transport *t;
 
@@ -830,7 +633,7 @@ static int owns(const char *json, const char *manager, const char *f1, const cha
 static void test_kube_client__apply_conflict_names_field_and_manager(void **state)
 {
     struct fixture *f = *state;
-    valkeyaddon_transport *t = kube_transport(f, S.kubeconfig, 0);
+    valkeyaddon_transport *t = kube_transport(f, S.server.kubeconfig, 0);
     const char *theirs = CM_APPLY("theirs"), *ours = CM_APPLY("ours"), *message, *json;
 
     assert_int_equal(t->apply(f->out, t, f->ctx, &CONFIGMAPS, NS, "owned", theirs, strlen(theirs), "other-manager", 0),
@@ -856,7 +659,7 @@ static void test_kube_client__apply_conflict_names_field_and_manager(void **stat
 static void test_kube_client__secret_apply_conflict_names_the_manager_not_the_values(void **state)
 {
     struct fixture *f = *state;
-    valkeyaddon_transport *t = kube_transport(f, S.kubeconfig, 0);
+    valkeyaddon_transport *t = kube_transport(f, S.server.kubeconfig, 0);
     /* base64 of "their-hunter2-value" and "our-correct-horse-value" */
     const char *theirs = "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"pw\"},"
                          "\"data\":{\"password\":\"dGhlaXItaHVudGVyMi12YWx1ZQ==\"}}";
@@ -890,7 +693,7 @@ static long long sts_replicas(struct fixture *f, valkeyaddon_transport *t, const
 static void test_kube_client__ensure_converges_over_another_managers_edit(void **state)
 {
     struct fixture *f = *state;
-    valkeyaddon_transport *t = kube_transport(f, S.kubeconfig, 0), *mine;
+    valkeyaddon_transport *t = kube_transport(f, S.server.kubeconfig, 0), *mine;
     valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
 
     mine = t;
@@ -903,8 +706,8 @@ static void test_kube_client__ensure_converges_over_another_managers_edit(void *
         char path[256];
         snprintf(path, sizeof(path), "/apis/apps/v1/namespaces/" NS "/statefulsets/%s?fieldManager=kubectl-edit",
                  result.name);
-        assert_int_equal(raw_request("PATCH", path, "application/merge-patch+json", "{\"spec\":{\"replicas\":5}}",
-                                     NULL),
+        assert_int_equal(kube_control_request(&S.control, "PATCH", path, "application/merge-patch+json",
+                                              "{\"spec\":{\"replicas\":5}}", NULL),
                          200);
     }
     assert_int_equal(sts_replicas(f, mine, result.name), 5);
@@ -921,7 +724,7 @@ static void test_kube_client__ensure_converges_over_another_managers_edit(void *
 static void test_kube_client__not_found_already_exists_and_invalid(void **state)
 {
     struct fixture *f = *state;
-    valkeyaddon_transport *t = kube_transport(f, S.kubeconfig, 0);
+    valkeyaddon_transport *t = kube_transport(f, S.server.kubeconfig, 0);
     const char *bad_name = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"Bad_Name\"}}";
     const char *bad_secret = "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\"},"
                              "\"data\":{\"password\":\"@@not-base64-s3cr3t@@\"}}";
@@ -959,19 +762,19 @@ static void test_kube_client__forbidden(void **state)
     valkeyaddon_transport *t;
 
     ca_file_member(ca, sizeof(ca));
-    snprintf(user, sizeof(user), "token: \"%s\"", S.forbidden);
+    snprintf(user, sizeof(user), "token: \"%s\"", S.server.forbidden_token);
     write_kubeconfig(kubeconfig, sizeof(kubeconfig), "kubeconfig-forbidden", ca, user);
     t = kube_transport(f, kubeconfig, 0);
     assert_int_equal(get_cm(f, t, "x"), VALKEYADDON_EFORBIDDEN);
     assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx),
                            "HTTP 403 Forbidden: configmaps \"x\" is forbidden: User \"test-forbidden\" cannot get"));
-    assert_not_in_output(f, S.forbidden);
+    assert_not_in_output(f, S.server.forbidden_token);
 }
 
 static void test_kube_client__throttled_and_server_errors_after_retries(void **state)
 {
     struct fixture *f = *state;
-    valkeyaddon_transport *t = kube_transport(f, S.kubeconfig, 1500);
+    valkeyaddon_transport *t = kube_transport(f, S.server.kubeconfig, 1500);
     struct entry e[64];
     struct timespec start, end;
     size_t n;
@@ -1000,7 +803,7 @@ static void test_kube_client__throttled_and_server_errors_after_retries(void **s
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char fault[256];
-        control_void("DELETE", "/_test/faults", NULL);
+        kube_control_send(&S.control, "DELETE", "/_test/faults", NULL);
         clear_log();
         snprintf(fault, sizeof(fault), "{\"count\":100,\"status\":%d,\"path_regex\":\"/configmaps/\"}",
                  cases[i].status);
@@ -1017,7 +820,7 @@ static void test_kube_client__throttled_and_server_errors_after_retries(void **s
 static void test_kube_client__transient_faults_are_retried(void **state)
 {
     struct fixture *f = *state;
-    valkeyaddon_transport *t = kube_transport(f, S.kubeconfig, 0);
+    valkeyaddon_transport *t = kube_transport(f, S.server.kubeconfig, 0);
     struct entry e[16];
     const char *cm = CM_APPLY("v");
     size_t n;
@@ -1083,7 +886,7 @@ static void test_kube_client__wait_follows_status_patches(void **state)
     size_t n, i, watches = 0;
 
     memset(&p, 0, sizeof(p));
-    kube_transport(f, S.kubeconfig, 0);
+    kube_transport(f, S.server.kubeconfig, 0);
     hand_to_ctx(f);
     assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "pro"), 0);
     snprintf(p.name, sizeof(p.name), "%s", result.name);
@@ -1148,7 +951,7 @@ static void test_kube_client__watch_reopen_honours_retry_after_and_backs_off(voi
     size_t faulted;
     long ms;
 
-    kube_transport(f, S.kubeconfig, 0);
+    kube_transport(f, S.server.kubeconfig, 0);
     hand_to_ctx(f);
     assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "watchretry", "free"), 0);
     sts_mode(result.name, "ready", 0);
@@ -1167,7 +970,7 @@ static void test_kube_client__watch_reopen_honours_retry_after_and_backs_off(voi
         fail_msg("three 503s took %ld ms: the watch does not back off from 100 ms", ms);
 
     /* 429 with Retry-After: 2 is honoured (a flat second would re-open too early). */
-    control_void("DELETE", "/_test/faults", NULL);
+    kube_control_send(&S.control, "DELETE", "/_test/faults", NULL);
     clear_log();
     add_fault("{\"count\":1,\"status\":429,\"retry_after\":2,\"method\":\"GET\",\"path_regex\":\"/statefulsets$\"}");
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -1181,7 +984,7 @@ static void test_kube_client__watch_reopen_honours_retry_after_and_backs_off(voi
     assert_non_null(strstr(f->log.all, "retrying in 2000 ms"));
 
     /* A Retry-After past the deadline: the server's answer, at once, not a sleep until the deadline. */
-    control_void("DELETE", "/_test/faults", NULL);
+    kube_control_send(&S.control, "DELETE", "/_test/faults", NULL);
     clear_log();
     add_fault("{\"count\":5,\"status\":503,\"retry_after\":30,\"method\":\"GET\",\"path_regex\":\"/statefulsets$\"}");
     clock_gettime(CLOCK_MONOTONIC, &start);

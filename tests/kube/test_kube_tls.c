@@ -11,144 +11,30 @@
 #define _GNU_SOURCE 1
 #include "helpers.h"
 
-#include <fcntl.h>
-#include <ftw.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <yajl/yajl_tree.h>
+#include "files.h"
+#include "kube_server.h"
 
 /* Seconds a refused connection may take: no retries until the 60 s deadline. */
 #define FAST_SECONDS 10
 
-struct server {
-    pid_t pid;
-    int stdout_fd;
-    char url[128], ca[512], token[256], other_ca[512];
-    char client_expired_cert[512], client_expired_key[512], other_client_cert[512], other_client_key[512];
-    char client_cert[512], client_key[512];
-};
-
 static char dir[64];
 static char state_dir[128];
-static struct server normal, wrong_ca, other_host;
+static struct kube_server normal, wrong_ca, other_host;
 static int other_host_up;
 
 static const valkeyaddon_resource CONFIGMAPS = { "v1", "ConfigMap", "configmaps", 1 };
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *text;
-    long len;
-
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    rewind(f);
-    assert_non_null(text = calloc(1, (size_t)len + 1));
-    assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    return text;
-}
-
-static void copy_str(char *out, size_t size, yajl_val root, const char *key)
-{
-    const char *path[] = { key, NULL };
-    yajl_val v = yajl_tree_get(root, path, yajl_t_string);
-    const char *s = v ? YAJL_GET_STRING(v) : NULL;
-
-    assert_non_null(s);
-    assert_true(strlen(s) < size);
-    snprintf(out, size, "%s", s);
-}
-
 /* Start one server on the shared state directory (its certificates are made once, then reused). */
-static int start(struct server *s, const char *host, int wrong)
+static int start(struct kube_server *s, const char *host, int wrong)
 {
-    const char *python = getenv("PYTHON3"), *srcdir = getenv("top_srcdir");
-    char script[1024], log_path[160], line[256] = "", json[200], *text;
-    size_t used = 0;
-    pid_t parent = getpid();
-    int out[2];
-    yajl_val root;
+    const char *extra[] = { "--wrong-ca", NULL };
+    char log_path[160];
 
-    if (!python || !*python)
-        python = "python3";
-    snprintf(script, sizeof(script), "%s/tests/support/kube_api_server.py", srcdir ? srcdir : ".");
     snprintf(log_path, sizeof(log_path), "%s/server-%s%s.log", dir, host, wrong ? "-wrong-ca" : "");
-    assert_int_equal(pipe(out), 0);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid == 0) {
-        int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the test */
-        if (getppid() != parent)
-            _exit(1);
-        dup2(out[1], 1);
-        if (log_fd >= 0)
-            dup2(log_fd, 2);
-        close(out[0]);
-        close(out[1]);
-        if (wrong)
-            execlp(python, python, script, "--state-dir", state_dir, "--host", host, "--wrong-ca", (char *)NULL);
-        else
-            execlp(python, python, script, "--state-dir", state_dir, "--host", host, (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    s->stdout_fd = out[0];
-    while (!strchr(line, '\n') && used < sizeof(line) - 1) {
-        struct pollfd p = { out[0], POLLIN, 0 };
-        ssize_t n;
-        if (poll(&p, 1, 30000) <= 0)
-            break;
-        if ((n = read(out[0], line + used, sizeof(line) - 1 - used)) <= 0)
-            break;
-        used += (size_t)n;
-        line[used] = '\0';
-    }
-    if (strncmp(line, "READY https://", 14) != 0)
-        return -1;
-    snprintf(json, sizeof(json), "%s/server.json", state_dir);
-    text = read_text(json);
-    assert_non_null(root = yajl_tree_parse(text, NULL, 0));
-    free(text);
-    copy_str(s->url, sizeof(s->url), root, "url");
-    copy_str(s->ca, sizeof(s->ca), root, "ca");
-    copy_str(s->token, sizeof(s->token), root, "token");
-    copy_str(s->other_ca, sizeof(s->other_ca), root, "other_ca");
-    copy_str(s->client_cert, sizeof(s->client_cert), root, "client_cert");
-    copy_str(s->client_key, sizeof(s->client_key), root, "client_key");
-    copy_str(s->client_expired_cert, sizeof(s->client_expired_cert), root, "client_expired_cert");
-    copy_str(s->client_expired_key, sizeof(s->client_expired_key), root, "client_expired_key");
-    copy_str(s->other_client_cert, sizeof(s->other_client_cert), root, "other_client_cert");
-    copy_str(s->other_client_key, sizeof(s->other_client_key), root, "other_client_key");
-    yajl_tree_free(root);
-    return 0;
-}
-
-static void stop(struct server *s)
-{
-    if (s->pid <= 0)
-        return;
-    kill(s->pid, SIGTERM);
-    waitpid(s->pid, NULL, 0);
-    close(s->stdout_fd);
-    s->pid = 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
+    return kube_server_start(s, host, state_dir, log_path, wrong ? extra : NULL);
 }
 
 static int group_setup(void **state)
@@ -169,10 +55,10 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    stop(&normal);
-    stop(&wrong_ca);
-    stop(&other_host);
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    kube_server_stop(&normal);
+    kube_server_stop(&wrong_ca);
+    kube_server_stop(&other_host);
+    remove_tree(dir);
     return 0;
 }
 
@@ -193,7 +79,7 @@ static void kubeconfig(char *path, size_t size, const char *name, const char *se
     assert_int_equal(fclose(f), 0);
 }
 
-static void token_user(char *out, size_t size, const struct server *s)
+static void token_user(char *out, size_t size, const struct kube_server *s)
 {
     snprintf(out, size, "    token: \"%s\"\n", s->token);
 }

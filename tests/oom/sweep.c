@@ -2,16 +2,18 @@
 #define _XOPEN_SOURCE 700
 #include "sweep.h"
 
-#include <ftw.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <yajl/yajl_tree.h>
 
+#include "../support/counting_transport.h"
+#include "../support/files.h"
+
 /* No call the sweep covers makes anywhere near this many allocations. */
 #define MAX_STEPS 20000
 
-/* ---- the cluster: a memory transport that keeps a list of its objects and reports readiness ---- */
+/* ---- the cluster: the counting transport (tests/support), keeping a list of its objects ---- */
 
 #define MAX_OBJECTS 32
 
@@ -22,8 +24,7 @@ struct object_key {
 };
 
 struct cluster {
-    valkeyaddon_transport base;
-    valkeyaddon_transport *inner;
+    struct counting_transport base; /* first: the context frees it as one */
     struct object_key objects[MAX_OBJECTS];
     int n;
 };
@@ -39,128 +40,35 @@ static int find_object(struct cluster *c, const char *kind, const char *ns, cons
     return -1;
 }
 
-static void note_written(struct cluster *c, const char *kind, const char *ns, const char *name)
+/* After the memory transport accepted a write or a removal: keep the list of objects. */
+static void on_change(struct counting_transport *t, enum counting_op op, const valkeyaddon_resource *r,
+                      const char *ns, const char *name)
 {
+    struct cluster *c = (struct cluster *)t;
     struct object_key *k;
+    int i = find_object(c, r->kind, ns, name);
 
-    if (find_object(c, kind, ns, name) >= 0)
+    if (op == COUNTING_REMOVE) {
+        if (i >= 0)
+            c->objects[i] = c->objects[--c->n];
+        return;
+    }
+    if (i >= 0)
         return;
     assert_true(c->n < MAX_OBJECTS);
     k = &c->objects[c->n++];
-    snprintf(k->kind, sizeof(k->kind), "%s", kind);
+    snprintf(k->kind, sizeof(k->kind), "%s", r->kind);
     snprintf(k->namespace_, sizeof(k->namespace_), "%s", ns);
     snprintf(k->name, sizeof(k->name), "%s", name);
 }
 
-/* The name a create body gives: "metadata":{"name":"..." (the library writes compact JSON, name first). */
-static void name_of(char *out, size_t size, const char *json, size_t len)
-{
-    const char *path[] = { "metadata", "name", NULL };
-    char *copy = strndup(json, len);
-    yajl_val root, v;
-
-    assert_non_null(copy);
-    root = yajl_tree_parse(copy, NULL, 0);
-    assert_non_null(root);
-    v = yajl_tree_get(root, path, yajl_t_string);
-    assert_non_null(v);
-    snprintf(out, size, "%s", v->u.string);
-    yajl_tree_free(root);
-    free(copy);
-}
-
-static int cl_get(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
-                  const valkeyaddon_resource *r, const char *ns, const char *name)
-{
-    struct cluster *c = (struct cluster *)self;
-    const char *path[] = { "spec", "replicas", NULL };
-    int error = c->inner->get(out, c->inner, ctx, r, ns, name);
-    char *json, status[160];
-    long long replicas;
-    size_t len;
-    yajl_val root;
-
-    if (error < 0 || strcmp(r->kind, "StatefulSet") != 0)
-        return error;
-    /* What a cluster's controller would have reported by now: every replica ready. */
-    json = strdup(valkeyaddon_buffer_data(out, &len));
-    assert_non_null(json);
-    root = yajl_tree_parse(json, NULL, 0);
-    assert_non_null(root);
-    replicas = YAJL_GET_INTEGER(yajl_tree_get(root, path, yajl_t_number));
-    yajl_tree_free(root);
-    snprintf(status, sizeof(status),
-             ",\"status\":{\"replicas\":%lld,\"readyReplicas\":%lld,\"updatedReplicas\":%lld}}", replicas,
-             replicas, replicas);
-    assert_true(len > 0 && json[len - 1] == '}');
-    /* The buffer calls allocate through the failing allocator too: a user transport must cope. */
-    if (valkeyaddon_buffer_set(out, json, len - 1) < 0 || valkeyaddon_buffer_append(out, status, strlen(status)) < 0)
-        error = valkeyaddon_ctx_set_error(ctx, VALKEYADDON_ENOMEM, "cluster: out of memory");
-    free(json);
-    return error;
-}
-
-static int cl_create(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
-                     const valkeyaddon_resource *r, const char *ns, const char *json, size_t len)
-{
-    struct cluster *c = (struct cluster *)self;
-    char name[VALKEYADDON_NAME_BUFSIZE];
-    int error = c->inner->create(out, c->inner, ctx, r, ns, json, len);
-
-    if (error == 0) {
-        name_of(name, sizeof(name), json, len);
-        note_written(c, r->kind, ns, name);
-    }
-    return error;
-}
-
-static int cl_apply(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
-                    const valkeyaddon_resource *r, const char *ns, const char *name, const char *json, size_t len,
-                    const char *manager, int force)
-{
-    struct cluster *c = (struct cluster *)self;
-    int error = c->inner->apply(out, c->inner, ctx, r, ns, name, json, len, manager, force);
-
-    if (error == 0)
-        note_written(c, r->kind, ns, name);
-    return error;
-}
-
-static int cl_remove(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, const valkeyaddon_resource *r,
-                     const char *ns, const char *name, unsigned int flags)
-{
-    struct cluster *c = (struct cluster *)self;
-    int error = c->inner->remove(c->inner, ctx, r, ns, name, flags);
-    int i;
-
-    if (error == 0 && (i = find_object(c, r->kind, ns, name)) >= 0) {
-        c->objects[i] = c->objects[c->n - 1];
-        c->n--;
-    }
-    return error;
-}
-
-static void cl_free(valkeyaddon_transport *self)
-{
-    struct cluster *c = (struct cluster *)self;
-
-    c->inner->free(c->inner);
-    free(c);
-}
-
 static struct cluster *cluster_new(void)
 {
-    valkeyaddon_transport init = VALKEYADDON_TRANSPORT_INIT;
-    struct cluster *c = calloc(1, sizeof(*c));
+    struct cluster *c = (struct cluster *)counting_transport_new(sizeof(struct cluster));
 
-    assert_non_null(c);
-    c->base = init;
-    c->base.get = cl_get;
-    c->base.create = cl_create;
-    c->base.apply = cl_apply;
-    c->base.remove = cl_remove;
-    c->base.free = cl_free;
-    assert_int_equal(valkeyaddon_transport_memory_new(&c->inner), 0);
+    /* What a cluster's controller would have reported by now: every replica ready. */
+    c->base.readiness = COUNTING_ALL_READY;
+    c->base.on_change = on_change;
     return c;
 }
 
@@ -223,7 +131,7 @@ char *cluster_snapshot(struct cluster *c)
         size_t len;
 
         assert_int_equal(valkeyaddon_buffer_new(&buf), 0);
-        assert_int_equal(c->inner->get(buf, c->inner, NULL, &r, keys[i].namespace_, keys[i].name), 0);
+        assert_int_equal(c->base.inner->get(buf, c->base.inner, NULL, &r, keys[i].namespace_, keys[i].name), 0);
         json = strdup(valkeyaddon_buffer_data(buf, &len));
         assert_non_null(json);
         valkeyaddon_buffer_free(buf);
@@ -258,18 +166,6 @@ void assert_sane_message(const char *message)
         fail_msg("the message holds a secret: \"%s\"", message);
 }
 
-void assert_rows_equal(const valkeyaddon_addon_row *a, const valkeyaddon_addon_row *b)
-{
-    assert_string_equal(a->app_id, b->app_id);
-    assert_string_equal(a->addon_type, b->addon_type);
-    assert_string_equal(a->tenant_id, b->tenant_id);
-    assert_string_equal(a->plan, b->plan);
-    assert_int_equal(a->status, b->status);
-    assert_string_equal(a->status_message, b->status_message);
-    assert_string_equal(a->resource_name, b->resource_name);
-    assert_string_equal(a->namespace_, b->namespace_);
-}
-
 /* The value of data.KEY of a Secret in the cluster, decoded (base64 by hand: the test has no other need of it). */
 static char *secret_value(struct cluster *c, const char *name, const char *key)
 {
@@ -283,7 +179,7 @@ static char *secret_value(struct cluster *c, const char *name, const char *key)
     unsigned bits = 0, nbits = 0;
 
     assert_int_equal(valkeyaddon_buffer_new(&buf), 0);
-    assert_int_equal(c->inner->get(buf, c->inner, NULL, &r, NS, name), 0);
+    assert_int_equal(c->base.inner->get(buf, c->base.inner, NULL, &r, NS, name), 0);
     root = yajl_tree_parse(valkeyaddon_buffer_data(buf, NULL), NULL, 0);
     assert_non_null(root);
     v = yajl_tree_get(root, path, yajl_t_string);
@@ -338,7 +234,7 @@ void fx_cluster(struct fx *f)
     if (!f->ctx)
         fx_ctx(f);
     f->cluster = cluster_new();
-    assert_int_equal(valkeyaddon_ctx_set_transport(f->ctx, &f->cluster->base), 0);
+    assert_int_equal(valkeyaddon_ctx_set_transport(f->ctx, &f->cluster->base.base), 0);
 }
 
 void fx_memory_storage(struct fx *f)
@@ -371,14 +267,6 @@ void fx_sqlite_storage(struct fx *f)
     assert_int_equal(valkeyaddon_ctx_set_storage(f->ctx, s), 0);
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 void fx_teardown(struct fx *f)
 {
     valkeyaddon_buffer_free(f->buf);
@@ -388,7 +276,7 @@ void fx_teardown(struct fx *f)
         f->storage->free(f->storage);
     valkeyaddon_ctx_free(f->ctx);
     if (f->dir[0])
-        nftw(f->dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+        remove_tree(f->dir);
 }
 
 /* ---- the driver ---- */

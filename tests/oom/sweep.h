@@ -14,6 +14,7 @@
 #include <valkeyaddon/sys/transport.h>
 
 #include "failing_alloc.h"
+#include "../support/rows.h"
 
 #define NS "tenant-ns"
 #define TENANT "acme"
@@ -79,8 +80,5 @@ void assert_redis_url_consistent(struct fx *f);
 
 /* The message after a failure: set, one printable line, no secret. */
 void assert_sane_message(const char *message);
-
-/* Compare two rows but for their timestamps. */
-void assert_rows_equal(const valkeyaddon_addon_row *a, const valkeyaddon_addon_row *b);
 
 #endif

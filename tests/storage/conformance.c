@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "conformance.h"
+#include "../support/rows.h"
 
 /* The factory of the running group: cmocka's setup takes only the state. */
 static storage_factory current_factory;
@@ -114,22 +115,9 @@ static int get(struct fixture *f, valkeyaddon_addon_row *out, const char *app_id
             fail_msg("%s returned %d: %s", #call, r_, valkeyaddon_ctx_error_message((f)->ctx));                      \
     } while (0)
 
-/* Every member a caller writes (not the timestamps). */
-static void assert_same_content(const valkeyaddon_addon_row *a, const valkeyaddon_addon_row *b)
-{
-    assert_string_equal(a->app_id, b->app_id);
-    assert_string_equal(a->addon_type, b->addon_type);
-    assert_string_equal(a->tenant_id, b->tenant_id);
-    assert_string_equal(a->plan, b->plan);
-    assert_int_equal(a->status, b->status);
-    assert_string_equal(a->status_message, b->status_message);
-    assert_string_equal(a->resource_name, b->resource_name);
-    assert_string_equal(a->namespace_, b->namespace_);
-}
-
 static void assert_same_row(const valkeyaddon_addon_row *a, const valkeyaddon_addon_row *b)
 {
-    assert_same_content(a, b);
+    assert_row_content_equal(a, b);
     assert_true(a->created_at == b->created_at);
     assert_true(a->updated_at == b->updated_at);
 }
@@ -210,7 +198,7 @@ static void test_conformance__upsert_inserts(void **state)
     row.updated_at = 2;
     memset(&out, 0, sizeof(out));
     assert_ok(f, upsert(f, &out, &row));
-    assert_same_content(&out, &row);
+    assert_row_content_equal(&out, &row);
     assert_int_equal(out.version, VALKEYADDON_ADDON_ROW_VERSION);
     /* Unix milliseconds, now: not seconds, not the caller's values. */
     assert_true(out.created_at >= before - 1000 && out.created_at <= now_ms() + 1000);
@@ -229,7 +217,7 @@ static void test_conformance__upsert_inserts(void **state)
     basic_row(&row, "api", "valkey");
     assert_ok(f, upsert(f, NULL, &row));
     assert_ok(f, get(f, &got, "api", "valkey"));
-    assert_same_content(&got, &row);
+    assert_row_content_equal(&got, &row);
     assert_int_equal(count_rows(f), 2);
 }
 
@@ -247,7 +235,7 @@ static void test_conformance__upsert_updates_in_place(void **state)
     snprintf(row.namespace_, sizeof(row.namespace_), "ns-renamed");
     row.created_at = 7;
     assert_ok(f, upsert(f, &second, &row));
-    assert_same_content(&second, &row);
+    assert_row_content_equal(&second, &row);
     assert_true(second.created_at == first.created_at);
     assert_true(second.updated_at >= first.updated_at);
 
@@ -297,7 +285,7 @@ static void test_conformance__set_status(void **state)
     /* Nothing else changed. */
     row.status = got.status;
     snprintf(row.status_message, sizeof(row.status_message), "%s", got.status_message);
-    assert_same_content(&got, &row);
+    assert_row_content_equal(&got, &row);
     assert_true(got.created_at == first.created_at);
     assert_true(got.updated_at >= first.updated_at);
 
@@ -338,7 +326,7 @@ static void test_conformance__empty_message(void **state)
     row.tenant_id[0] = row.plan[0] = row.resource_name[0] = row.namespace_[0] = '\0';
     assert_ok(f, upsert(f, NULL, &row));
     assert_ok(f, get(f, &got, "web", "valkey"));
-    assert_same_content(&got, &row);
+    assert_row_content_equal(&got, &row);
 }
 
 static void test_conformance__long_message_cut_at_utf8_boundary(void **state)
@@ -482,10 +470,10 @@ static void test_conformance__hostile_values_stored_verbatim(void **state)
     snprintf(row.namespace_, sizeof(row.namespace_), "%s", "x' OR '1'='1");
     assert_ok(f, upsert(f, NULL, &row));
     assert_ok(f, get(f, &got, "a'b\"c;d\\e", drop));
-    assert_same_content(&got, &row);
+    assert_row_content_equal(&got, &row);
     assert_ok(f, list(f, &seen, "a'b\"c;d\\e"));
     assert_int_equal(seen.count, 1);
-    assert_same_content(&seen.last, &row);
+    assert_row_content_equal(&seen.last, &row);
     /* A pattern is not a pattern. */
     assert_ok(f, list(f, &seen, "a%"));
     assert_int_equal(seen.count, 0);
@@ -611,7 +599,7 @@ static void test_conformance__migrate_is_idempotent(void **state)
     assert_ok(f, valkeyaddon_storage_migrate(f->ctx));
     assert_ok(f, valkeyaddon_storage_migrate(f->ctx));
     assert_ok(f, get(f, &got, "web", "valkey"));
-    assert_same_content(&got, &row);
+    assert_row_content_equal(&got, &row);
     assert_int_equal(count_rows(f), 1);
 }
 

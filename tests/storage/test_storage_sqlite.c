@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "conformance.h"
+#include "../support/files.h"
 
 static char tmpdir[256];
 
@@ -351,26 +351,6 @@ static void test_storage_sqlite__locked_beyond_timeout(void **state)
     valkeyaddon_ctx_free(ctx);
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *text;
-    long size;
-
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    size = ftell(f);
-    rewind(f);
-    text = calloc(1, (size_t)size + 1);
-    if (text && fread(text, 1, (size_t)size, f) != (size_t)size) {
-        free(text);
-        text = NULL;
-    }
-    fclose(f);
-    return text;
-}
-
 static char *table_sql(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
@@ -459,14 +439,6 @@ static void test_storage_sqlite__foreign_overlong_value(void **state)
     valkeyaddon_ctx_free(ctx);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +465,6 @@ int main(void)
     failures += storage_conformance_run("storage_sqlite_memory", memory_factory, NULL);
     failures += storage_conformance_run("storage_sqlite_file", file_factory, NULL);
     failures += cmocka_run_group_tests_name("storage_sqlite", tests, NULL, NULL);
-    nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    remove_tree(tmpdir);
     return failures ? 1 : 0;
 }

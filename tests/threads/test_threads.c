@@ -18,16 +18,11 @@
 #include "../unit/helpers.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "../support/files.h"
+#include "../support/kube_server.h"
 
 #define THREADS 4
 #define APPS 3 /* per thread */
@@ -452,83 +447,23 @@ static void test_threads__replaced_allocator_sees_every_thread(void **state)
 
 /* ---- the Kubernetes transport against the API test server ---- */
 
-static struct {
-    pid_t pid;
-    int stdout_fd;
-    char kubeconfig[256];
-} server;
+static struct kube_server server;
 
 static int start_server(void **state)
 {
-    const char *python = getenv("PYTHON3"), *srcdir = getenv("top_srcdir");
-    char script[1024], state_dir[128], log_path[128], line[256] = "";
-    size_t used = 0;
-    pid_t parent = getpid();
-    int out[2];
+    const char *extra[] = { "--auto-ready", "0.05", NULL };
+    char state_dir[128], log_path[128];
 
     (void)state;
-    if (!python || !*python)
-        python = "python3";
-    snprintf(script, sizeof(script), "%s/tests/support/kube_api_server.py", srcdir ? srcdir : ".");
     snprintf(state_dir, sizeof(state_dir), "%s/server", tmpdir);
     snprintf(log_path, sizeof(log_path), "%s/server.log", tmpdir);
-    snprintf(server.kubeconfig, sizeof(server.kubeconfig), "%s/kubeconfig", state_dir);
-    if (pipe(out) != 0)
-        return -1;
-    server.pid = fork();
-    if (server.pid < 0)
-        return -1;
-    if (server.pid == 0) {
-        int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        /* The server must not outlive this program, even if it crashes. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            _exit(1);
-        dup2(out[1], 1);
-        if (log_fd >= 0)
-            dup2(log_fd, 2);
-        close(out[0]);
-        close(out[1]);
-        execlp(python, python, script, "--state-dir", state_dir, "--auto-ready", "0.05", (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    server.stdout_fd = out[0];
-    while (!strchr(line, '\n') && used < sizeof(line) - 1) {
-        struct pollfd p = { out[0], POLLIN, 0 };
-        ssize_t n;
-        if (poll(&p, 1, 30000) <= 0)
-            break;
-        if ((n = read(out[0], line + used, sizeof(line) - 1 - used)) <= 0)
-            break;
-        used += (size_t)n;
-        line[used] = '\0';
-    }
-    if (strncmp(line, "READY https://127.0.0.1:", 24) != 0) {
-        print_error("the API test server did not start (see %s): %s\n", log_path, line);
-        return -1;
-    }
-    return 0;
+    return kube_server_start(&server, NULL, state_dir, log_path, extra);
 }
 
 static int stop_server(void **state)
 {
-    int status, i;
-
     (void)state;
-    if (server.pid > 0) {
-        kill(server.pid, SIGTERM);
-        for (i = 0; i < 100 && waitpid(server.pid, &status, WNOHANG) == 0; i++)
-            usleep(100000);
-        if (i == 100) {
-            kill(server.pid, SIGKILL);
-            waitpid(server.pid, &status, 0);
-        }
-        server.pid = 0;
-    }
-    if (server.stdout_fd > 0)
-        close(server.stdout_fd);
-    server.stdout_fd = 0;
+    kube_server_stop(&server);
     return 0;
 }
 
@@ -589,14 +524,6 @@ static void test_threads__kubernetes_provision_and_wait(void **state)
 
 /* ---- main ---- */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +544,6 @@ int main(void)
     }
     failed = cmocka_run_group_tests(tests, NULL, NULL);
     stop_server(NULL);
-    nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    remove_tree(tmpdir);
     return failed;
 }

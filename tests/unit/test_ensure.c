@@ -1,6 +1,7 @@
 /*
  * ensure_valkey / ensure_redis_url_secret over the in-memory transport,
- * wrapped by a counting transport written here in C (as a service would).
+ * wrapped by the counting transport of tests/support (written in C, as a
+ * service would write one).
  */
 #include "helpers.h"
 
@@ -11,104 +12,24 @@
 
 #include <valkeyaddon/sys/transport.h>
 
-/* A user-written transport: counts calls, can inject failures, delegates to memory. */
-struct counting {
-    valkeyaddon_transport base;
-    valkeyaddon_transport *inner;
-    int gets, creates, applies, removes, frees;
-    int fail_get_code, fail_apply_code; /* returned once when non-zero */
-    int race_create;                    /* on create: store the object "as another writer" and say EEXISTS */
-    char race_body[4096];
-    char written[1024];                 /* "Kind/name " of every create and apply, in order */
-};
-
-static void note_write(struct counting *c, const char *kind, const char *name)
-{
-    size_t used = strlen(c->written);
-    snprintf(c->written + used, sizeof(c->written) - used, "%s/%s ", kind, name);
-}
-
-static int counting_get(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
-                        const valkeyaddon_resource *r, const char *ns, const char *name)
-{
-    struct counting *c = (struct counting *)self;
-    c->gets++;
-    if (c->fail_get_code) {
-        int code = c->fail_get_code;
-        c->fail_get_code = 0;
-        return valkeyaddon_ctx_set_error(ctx, code, "injected get failure");
-    }
-    return c->inner->get(out, c->inner, ctx, r, ns, name);
-}
-
-static int counting_create(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
-                           const valkeyaddon_resource *r, const char *ns, const char *json, size_t len)
-{
-    struct counting *c = (struct counting *)self;
-    c->creates++;
-    note_write(c, r->kind, "(created)");
-    if (c->race_create) {
-        c->race_create = 0;
-        assert_int_equal(c->inner->create(out, c->inner, ctx, r, ns, c->race_body, strlen(c->race_body)), 0);
-        return valkeyaddon_ctx_set_error(ctx, VALKEYADDON_EEXISTS, "secrets already exists");
-    }
-    return c->inner->create(out, c->inner, ctx, r, ns, json, len);
-}
-
-static int counting_apply(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
-                          const valkeyaddon_resource *r, const char *ns, const char *name, const char *json,
-                          size_t len, const char *manager, int force)
-{
-    struct counting *c = (struct counting *)self;
-    c->applies++;
-    note_write(c, r->kind, name);
-    assert_string_equal(manager, "paas-control-plane");
-    assert_int_equal(force, 1);
-    if (c->fail_apply_code) {
-        int code = c->fail_apply_code;
-        c->fail_apply_code = 0;
-        return valkeyaddon_ctx_set_error(ctx, code, "injected apply failure");
-    }
-    return c->inner->apply(out, c->inner, ctx, r, ns, name, json, len, manager, force);
-}
-
-static int counting_remove(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, const valkeyaddon_resource *r,
-                           const char *ns, const char *name, unsigned int flags)
-{
-    struct counting *c = (struct counting *)self;
-    c->removes++;
-    return c->inner->remove(c->inner, ctx, r, ns, name, flags);
-}
+#include "../support/counting_transport.h"
 
 static int frees_seen;
 
-static void counting_free(valkeyaddon_transport *self)
+/* The counting transport (tests/support), as this file's tests expect it: the control plane's
+ * field manager on every apply, the StatefulSets as stored, every free counted. */
+static struct counting_transport *counting_new(void)
 {
-    struct counting *c = (struct counting *)self;
-    frees_seen++;
-    c->inner->free(c->inner);
-    free(c);
-}
+    struct counting_transport *t = counting_transport_new(sizeof(*t));
 
-static struct counting *counting_new(void)
-{
-    valkeyaddon_transport init = VALKEYADDON_TRANSPORT_INIT;
-    struct counting *c = calloc(1, sizeof(*c));
-
-    assert_non_null(c);
-    c->base = init;
-    c->base.get = counting_get;
-    c->base.create = counting_create;
-    c->base.apply = counting_apply;
-    c->base.remove = counting_remove;
-    c->base.free = counting_free;
-    assert_int_equal(valkeyaddon_transport_memory_new(&c->inner), 0);
-    return c;
+    t->manager = "paas-control-plane";
+    t->frees = &frees_seen;
+    return t;
 }
 
 struct fixture {
     valkeyaddon_ctx *ctx;
-    struct counting *t;
+    struct counting_transport *t;
 };
 
 static int setup(void **state)
@@ -554,10 +475,8 @@ static void test_ensure__racing_creator_wins_and_its_password_is_used(void **sta
     char *password;
 
     /* base64("TheOtherWritersPassword123456789") */
-    snprintf(f->t->race_body, sizeof(f->t->race_body),
-             "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"" AUTH "\"},\"data\":"
-             "{\"password\":\"VGhlT3RoZXJXcml0ZXJzUGFzc3dvcmQxMjM0NTY3ODk=\"}}");
-    f->t->race_create = 1;
+    counting_transport_race_create(f->t, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"" AUTH
+                                         "\"},\"data\":{\"password\":\"VGhlT3RoZXJXcml0ZXJzUGFzc3dvcmQxMjM0NTY3ODk=\"}}");
     assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "free"), 0);
     assert_int_equal(result.password_created, 0);
     password = secret_value(f, NS, AUTH, "password");
@@ -569,11 +488,11 @@ static void test_ensure__transport_errors_propagate_with_their_message(void **st
 {
     struct fixture *f = *state;
 
-    f->t->fail_get_code = VALKEYADDON_EFORBIDDEN;
+    counting_transport_fail(f->t, COUNTING_GET, 1, VALKEYADDON_EFORBIDDEN, "injected get failure");
     assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), VALKEYADDON_EFORBIDDEN);
     assert_string_equal(valkeyaddon_ctx_error_message(f->ctx), "injected get failure");
     assert_int_equal(valkeyaddon_ctx_error_code(f->ctx), VALKEYADDON_EFORBIDDEN);
-    f->t->fail_apply_code = VALKEYADDON_EUNAVAILABLE;
+    counting_transport_fail(f->t, COUNTING_APPLY, 1, VALKEYADDON_EUNAVAILABLE, "injected apply failure");
     assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), VALKEYADDON_EUNAVAILABLE);
     /* The next call converges, with the password created by the failed one. */
     assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), 0);
@@ -602,7 +521,9 @@ static void test_ensure__bad_arguments(void **state)
 static void test_ensure__transport_registration_and_ownership(void **state)
 {
     valkeyaddon_ctx *ctx = NULL;
-    struct counting *t = counting_new(), *second = counting_new();
+    struct counting_transport *t = counting_new(), *second = counting_new();
+    int (*apply)(valkeyaddon_buffer *, valkeyaddon_transport *, valkeyaddon_ctx *, const valkeyaddon_resource *,
+                 const char *, const char *, const char *, size_t, const char *, int) = t->base.apply;
 
     (void)state;
     assert_int_equal(valkeyaddon_ctx_new(&ctx, NULL), 0);
@@ -614,7 +535,7 @@ static void test_ensure__transport_registration_and_ownership(void **state)
     t->base.version = VALKEYADDON_TRANSPORT_VERSION;
     t->base.apply = NULL;
     assert_int_equal(valkeyaddon_ctx_set_transport(ctx, &t->base), VALKEYADDON_EINVAL);
-    t->base.apply = counting_apply;
+    t->base.apply = apply;
     assert_int_equal(frees_seen, 0); /* refused: still ours */
     assert_int_equal(valkeyaddon_ctx_set_transport(ctx, &t->base), 0);
     /* Replacing frees the previous transport, once. */

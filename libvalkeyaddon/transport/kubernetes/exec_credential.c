@@ -29,6 +29,7 @@
 #include "valkeyaddon/errors.h"
 #include "alloc.h"
 #include "ctx.h"
+#include "transport/kubernetes/kube.h"
 #include "transport/kubernetes/kubeconfig.h"
 
 extern char **environ;
@@ -325,24 +326,6 @@ int valkeyaddon__kube_exec_parse(struct valkeyaddon__kube_credential *out, valke
 
 /* Running the plugin. */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts;
-
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static size_t name_len(const char *entry)
 {
     const char *eq = strchr(entry, '=');
@@ -471,7 +454,7 @@ enum outcome { FINISHED, TIMED_OUT, TOO_LARGE, READ_FAILED, NO_MEMORY };
 static enum outcome read_output(char **buf, size_t *len, size_t *cap, int fd, long long deadline, int *err)
 {
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - valkeyaddon__kube_now_ms();
         struct pollfd p;
         ssize_t n;
         int rc;
@@ -532,10 +515,10 @@ static int wait_exit(pid_t pid, long long deadline, int *status)
             continue;
         if (r < 0)
             return -1;
-        left = deadline - now_ms();
+        left = deadline - valkeyaddon__kube_now_ms();
         if (left <= 0)
             return 1;
-        sleep_ms(pause < left ? pause : (long)left);
+        valkeyaddon__kube_sleep_ms(pause < left ? pause : left);
         if (pause < 50)
             pause *= 2;
     }
@@ -579,7 +562,7 @@ int valkeyaddon__kube_exec_run(struct valkeyaddon__kube_credential *out, valkeya
     for (i = 0; i < argc; i++)
         argv[i + 1] = exec->args[i];
 
-    deadline = now_ms() + timeout_ms;
+    deadline = valkeyaddon__kube_now_ms() + timeout_ms;
     if ((error = spawn(&pid, &fd, ctx, exec, argv, envp)) < 0)
         goto done;
     outcome = read_output(&output, &len, &cap, fd, deadline, &err);

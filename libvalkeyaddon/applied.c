@@ -102,32 +102,71 @@ static int is_secret(const struct valkeyaddon__object *object)
     return strcmp(object->resource->kind, "Secret") == 0 && strcmp(object->resource->api_version, "v1") == 0;
 }
 
-int valkeyaddon__stamp_object(valkeyaddon_ctx *ctx, struct valkeyaddon__object *object)
+/* The hashed form: the body itself, or for a Secret its keys without their values. */
+static int hashed_form(char **form, size_t *form_len, yajl_val root, const struct valkeyaddon__object *object)
+{
+    return rewrite(form, form_len, root, is_secret(object), NULL);
+}
+
+/*
+ * The builder's output, stamped where the builder marked (objects.h): the same
+ * bytes rewrite() makes from the parsed body, without parsing it. The claim
+ * is checked for every object of every plan by tests/unit/test_applied.c.
+ */
+static int splice(char **out, size_t *out_len, const struct valkeyaddon__object *object, const char *hash)
+{
+    static const char in_annotations[] = ",\"" VALKEYADDON__APPLIED_HASH "\":\"";
+    static const char in_metadata[] = ",\"annotations\":{\"" VALKEYADDON__APPLIED_HASH "\":\"";
+    const char *open = object->stamp_where == VALKEYADDON__STAMP_IN_ANNOTATIONS ? in_annotations : in_metadata;
+    const char *close = object->stamp_where == VALKEYADDON__STAMP_IN_ANNOTATIONS ? "\"" : "\"}";
+    size_t open_len = strlen(open), hash_len = strlen(hash), close_len = strlen(close), at = object->stamp_at;
+    size_t len = object->json_len + open_len + hash_len + close_len;
+    char *text = valkeyaddon__malloc(len + 1), *p;
+
+    if (!text)
+        return VALKEYADDON_ENOMEM;
+    p = text;
+    memcpy(p, object->json, at);
+    memcpy(p += at, open, open_len);
+    memcpy(p += open_len, hash, hash_len);
+    memcpy(p += hash_len, close, close_len);
+    memcpy(p += close_len, object->json + at, object->json_len - at + 1); /* with the NUL */
+    *out = text;
+    *out_len = len;
+    return VALKEYADDON_OK;
+}
+
+int valkeyaddon__stamp_object_by(valkeyaddon_ctx *ctx, struct valkeyaddon__object *object, int reparse)
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0, i;
     char hash[2 * EVP_MAX_MD_SIZE + 1];
     char *form = NULL, *stamped = NULL;
     size_t form_len = 0, stamped_len = 0;
-    yajl_val root = yajl_tree_parse(object->json, NULL, 0);
-    int error;
+    int marked = !reparse && object->stamp_where != VALKEYADDON__STAMP_UNKNOWN;
+    yajl_val root = NULL;
+    int error = VALKEYADDON_OK;
 
-    if (!root || !YAJL_IS_OBJECT(root)) {
-        yajl_tree_free(root);
-        return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "%s %s: the built body is not a JSON object",
-                                  object->resource->kind, object->name);
+    /* A marked non-Secret body is its own hashed form, and is stamped by splicing: no parse at all. */
+    if (!marked || is_secret(object)) {
+        root = yajl_tree_parse(object->json, NULL, 0);
+        if (!root || !YAJL_IS_OBJECT(root)) {
+            yajl_tree_free(root);
+            return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "%s %s: the built body is not a JSON object",
+                                      object->resource->kind, object->name);
+        }
+        error = hashed_form(&form, &form_len, root, object);
     }
-    /* The hashed form: the body itself, or for a Secret its keys without their values. */
-    error = rewrite(&form, &form_len, root, is_secret(object), NULL);
     if (error == VALKEYADDON_OK &&
-        !EVP_Digest(form, form_len, digest, &digest_len, EVP_sha256(), NULL))
+        !EVP_Digest(form ? form : object->json, form ? form_len : object->json_len, digest, &digest_len,
+                    EVP_sha256(), NULL))
         error = VALKEYADDON_ERROR;
     if (form)
         valkeyaddon__free_secret(form, form_len);
     if (error == VALKEYADDON_OK) {
         for (i = 0; i < digest_len; i++)
             snprintf(hash + 2 * i, 3, "%02x", digest[i]);
-        error = rewrite(&stamped, &stamped_len, root, 0, hash);
+        error = marked ? splice(&stamped, &stamped_len, object, hash) : rewrite(&stamped, &stamped_len, root, 0, hash);
     }
     yajl_tree_free(root);
     if (error < 0)
@@ -137,7 +176,13 @@ int valkeyaddon__stamp_object(valkeyaddon_ctx *ctx, struct valkeyaddon__object *
     valkeyaddon__free_secret(object->json, object->json_len);
     object->json = stamped;
     object->json_len = stamped_len;
+    object->stamp_where = VALKEYADDON__STAMP_UNKNOWN; /* the mark pointed into the old body */
     return VALKEYADDON_OK;
+}
+
+int valkeyaddon__stamp_object(valkeyaddon_ctx *ctx, struct valkeyaddon__object *object)
+{
+    return valkeyaddon__stamp_object_by(ctx, object, 0);
 }
 
 /* Kubernetes omits empty values: an absent or null field equals our false, 0, "", {} or []. */

@@ -18,6 +18,11 @@
  * nothing about the password. 0, VALKEYADDON_ENOMEM or VALKEYADDON_ERROR.
  */
 int valkeyaddon__stamp_object(valkeyaddon_ctx *ctx, struct valkeyaddon__object *object);
+/*
+ * The same; reparse = 1 ignores the builder's mark and takes the definition:
+ * parse the body and rewrite it (tests check both give the same bytes).
+ */
+int valkeyaddon__stamp_object_by(valkeyaddon_ctx *ctx, struct valkeyaddon__object *object, int reparse);
 
 /*
  * 1 when live (an object's JSON as read back) holds every path of the stamped

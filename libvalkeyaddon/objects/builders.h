@@ -31,6 +31,13 @@ void valkeyaddon__object_begin_metadata(struct valkeyaddon__jw *j, const valkeya
                                         const struct valkeyaddon__addon *addon, const char *name,
                                         const char *extra_key, const char *extra_value);
 /*
+ * Mark where the applied-hash annotation goes: call it just before closing
+ * metadata (VALKEYADDON__STAMP_IN_METADATA, no annotations written) or a
+ * non-empty metadata.annotations (VALKEYADDON__STAMP_IN_ANNOTATIONS).
+ * valkeyaddon__object_begin() marks metadata itself.
+ */
+void valkeyaddon__object_mark_stamp(struct valkeyaddon__jw *j, int where);
+/*
  * Close the root map and hand the JSON to out (resource, name, json, json_len).
  * On failure out is zeroed and the error recorded on ctx.
  */

@@ -29,6 +29,9 @@ struct valkeyaddon__jw {
     size_t cap;
     int oom;     /* an allocation failed: finish() gives VALKEYADDON_ENOMEM */
     int invalid; /* yajl refused an event (a builder bug): finish() gives VALKEYADDON_ERROR */
+    /* Where the applied-hash annotation goes (objects.h, struct valkeyaddon__object); set by labels.c. */
+    size_t stamp_at;
+    int stamp_where;
 };
 
 /*

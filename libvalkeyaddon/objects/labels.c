@@ -48,7 +48,15 @@ void valkeyaddon__object_begin(struct valkeyaddon__jw *j, const valkeyaddon_reso
                                const char *extra_value)
 {
     valkeyaddon__object_begin_metadata(j, resource, addon, name, extra_key, extra_value);
+    valkeyaddon__object_mark_stamp(j, VALKEYADDON__STAMP_IN_METADATA);
     valkeyaddon__jw_map_close(j);
+}
+
+void valkeyaddon__object_mark_stamp(struct valkeyaddon__jw *j, int where)
+{
+    /* The writer hands every event to print() at once, so len is where the closing brace will go. */
+    j->stamp_at = j->len;
+    j->stamp_where = where;
 }
 
 void valkeyaddon__object_begin_metadata(struct valkeyaddon__jw *j, const valkeyaddon_resource *resource,
@@ -90,5 +98,9 @@ int valkeyaddon__object_end(struct valkeyaddon__object *out, valkeyaddon_ctx *ct
     memcpy(out->name, name, name_len + 1);
     out->json = json;
     out->json_len = len;
+    if (j->stamp_where != VALKEYADDON__STAMP_UNKNOWN && j->stamp_at < len && json[j->stamp_at] == '}') {
+        out->stamp_at = j->stamp_at;
+        out->stamp_where = j->stamp_where;
+    }
     return VALKEYADDON_OK;
 }

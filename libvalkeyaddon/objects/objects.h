@@ -58,7 +58,18 @@ struct valkeyaddon__object {
     char name[VALKEYADDON_NAME_BUFSIZE];
     char *json;      /* NUL-terminated compact JSON, valkeyaddon__malloc'd */
     size_t json_len;
+    /*
+     * Where the builder's writer was when it closed metadata (STAMP_IN_METADATA:
+     * metadata has no annotations) or metadata.annotations (STAMP_IN_ANNOTATIONS:
+     * a non-empty map): the byte offset in json of that closing brace. The
+     * applied-hash stamp is spliced in there instead of re-parsing the body
+     * (applied.c). STAMP_UNKNOWN (0, as memset leaves it): parse and rewrite.
+     */
+    size_t stamp_at;
+    int stamp_where;
 };
+
+enum { VALKEYADDON__STAMP_UNKNOWN = 0, VALKEYADDON__STAMP_IN_METADATA = 1, VALKEYADDON__STAMP_IN_ANNOTATIONS = 2 };
 
 #define VALKEYADDON__MAX_OBJECTS 8
 

@@ -343,6 +343,7 @@ int valkeyaddon__build_statefulset(struct valkeyaddon__object *out, valkeyaddon_
      */
     valkeyaddon__jw_key_map(&j, "annotations");
     valkeyaddon__jw_kv_string(&j, "valkeyaddon.io/plan", p->plan);
+    valkeyaddon__object_mark_stamp(&j, VALKEYADDON__STAMP_IN_ANNOTATIONS);
     valkeyaddon__jw_map_close(&j);
     valkeyaddon__jw_map_close(&j); /* metadata */
     valkeyaddon__jw_key_map(&j, "spec");

@@ -13,6 +13,9 @@
 #include <cmocka.h>
 
 #include "valkeyaddon/context.h"
+#include "valkeyaddon/objects.h"
+#include "valkeyaddon/plans.h"
+#include "ctx.h"
 #include "alloc.h"
 #include "applied.h"
 #include "objects/objects.h"
@@ -79,6 +82,73 @@ static void test_applied__stamp_is_an_annotation_and_deterministic(void **state)
     assert_string_not_equal(ha, hb);
     valkeyaddon__object_clear(&a);
     valkeyaddon__object_clear(&b);
+}
+
+/* A copy of a built object, so both ways stamp the same input. */
+static void copy_object(struct valkeyaddon__object *to, const struct valkeyaddon__object *from)
+{
+    *to = *from;
+    assert_non_null(to->json = valkeyaddon__malloc(from->json_len + 1));
+    memcpy(to->json, from->json, from->json_len + 1);
+}
+
+/* Stamped by the builder's mark and by parse-and-rewrite (the definition): the same bytes. */
+static void assert_both_ways_agree(valkeyaddon_ctx *ctx, const struct valkeyaddon__object *built)
+{
+    struct valkeyaddon__object fast, slow;
+
+    /* Every builder marks where the stamp goes, so the fast way is the one taken. */
+    assert_int_not_equal(built->stamp_where, VALKEYADDON__STAMP_UNKNOWN);
+    copy_object(&fast, built);
+    copy_object(&slow, built);
+    assert_int_equal(valkeyaddon__stamp_object_by(ctx, &fast, 0), 0);
+    assert_int_equal(valkeyaddon__stamp_object_by(ctx, &slow, 1), 0);
+    assert_int_equal(fast.json_len, slow.json_len);
+    assert_string_equal(fast.json, slow.json);
+    valkeyaddon__object_clear(&fast);
+    valkeyaddon__object_clear(&slow);
+}
+
+static void test_applied__marked_stamp_equals_parse_and_rewrite(void **state)
+{
+    valkeyaddon_object_options options = VALKEYADDON_OBJECT_OPTIONS_INIT;
+    valkeyaddon_ctx *ctx = NULL;
+    int variant;
+    size_t plan, i, checked = 0;
+
+    (void)state;
+    assert_int_equal(valkeyaddon_ctx_new(&ctx, NULL), 0);
+    for (variant = 0; variant < 2; variant++) {
+        /* Every extra object on, then the exporter off (no ServiceMonitor, another StatefulSet). */
+        options.pod_disruption_budget = options.network_policy = options.service_monitor = 1;
+        options.no_exporter = variant;
+        options.storage_class = variant ? "fast-ssd" : NULL; /* the start script in the StatefulSet is what JSON escapes */
+        assert_int_equal(valkeyaddon_ctx_set_object_options(ctx, &options), 0);
+        for (plan = 0; plan < valkeyaddon_plan_count(); plan++) {
+            valkeyaddon_plan_config config = VALKEYADDON_PLAN_CONFIG_INIT;
+            struct valkeyaddon__addon addon;
+            struct valkeyaddon__objects objects;
+            struct valkeyaddon__object url;
+            char *uri;
+
+            assert_int_equal(valkey_plan_config(&config, ctx, valkeyaddon_plan_name(plan)), 0);
+            assert_int_equal(valkeyaddon__addon_init(&addon, ctx, "tenant-ns", "acme", "web", &config,
+                                                     &ctx->object_options), 0);
+            assert_int_equal(valkeyaddon__build_objects(&objects, ctx, &addon, "0123456789abcdefABCDEF0123456789"), 0);
+            for (i = 0; i < objects.count; i++, checked++)
+                assert_both_ways_agree(ctx, &objects.items[i]);
+            assert_non_null(uri = valkeyaddon__redis_uri(&addon, "0123456789abcdefABCDEF0123456789"));
+            assert_int_equal(valkeyaddon__build_redis_url_secret(&url, ctx, &addon, uri, strlen(uri)), 0);
+            assert_both_ways_agree(ctx, &url);
+            checked++;
+            valkeyaddon__object_clear(&url);
+            valkeyaddon__free(uri);
+            valkeyaddon__objects_clear(&objects);
+        }
+    }
+    /* Both Secrets, both Services, the StatefulSet and the extras, for every plan. */
+    assert_true(checked >= valkeyaddon_plan_count() * 2 * 6);
+    valkeyaddon_ctx_free(ctx);
 }
 
 static void test_applied__server_additions_and_normalisation_are_not_changes(void **state)
@@ -176,6 +246,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_applied__stamp_is_an_annotation_and_deterministic),
+        cmocka_unit_test(test_applied__marked_stamp_equals_parse_and_rewrite),
         cmocka_unit_test(test_applied__server_additions_and_normalisation_are_not_changes),
         cmocka_unit_test(test_applied__changes_are_seen),
         cmocka_unit_test(test_applied__secret_data_compared_decoded_and_not_hashed),

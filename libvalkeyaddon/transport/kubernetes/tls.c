@@ -21,57 +21,45 @@
 #include "ctx.h"
 #include "transport/kubernetes/kube.h"
 
-/* Split "scheme://host[:port][/path]": host without brackets, port (default per scheme), path ("" or "/..."). */
-static int split_server(const char *server, char *host, size_t host_size, char *port, size_t port_size,
-                        const char **path)
+/*
+ * server parsed by libcurl's URL API: its host (an IPv6 address in brackets,
+ * as CONNECT_TO wants it) and port (the scheme's default when absent).
+ * 0, -1 when server is not a URL, or VALKEYADDON_ENOMEM; on success the
+ * caller frees *url (curl_url_cleanup), *host and *port (curl_free).
+ */
+static int server_host_port(CURLU **url, char **host, char **port, const char *server)
 {
-    const char *p = strstr(server, "://"), *host_end, *rest;
-    int https;
-    size_t len;
+    CURLUcode rc;
 
-    if (!p)
-        return -1;
-    https = (size_t)(p - server) == 5;
-    p += 3;
-    if (*p == '[') {
-        if (!(host_end = strchr(p, ']')))
-            return -1;
-        len = (size_t)(host_end - p - 1);
-        if (len >= host_size)
-            return -1;
-        memcpy(host, p + 1, len);
-        rest = host_end + 1;
-    } else {
-        len = strcspn(p, ":/");
-        if (len >= host_size)
-            return -1;
-        memcpy(host, p, len);
-        rest = p + len;
-    }
-    host[len] = '\0';
-    if (*rest == ':') {
-        len = strcspn(rest + 1, "/");
-        if (!len || len >= port_size)
-            return -1;
-        memcpy(port, rest + 1, len);
-        port[len] = '\0';
-        rest += 1 + len;
-    } else {
-        snprintf(port, port_size, "%s", https ? "443" : "80");
-    }
-    *path = rest;
-    return 0;
+    *host = *port = NULL;
+    if (!(*url = curl_url()))
+        return VALKEYADDON_ENOMEM;
+    if ((rc = curl_url_set(*url, CURLUPART_URL, server, 0)) == CURLUE_OK &&
+        (rc = curl_url_get(*url, CURLUPART_HOST, host, 0)) == CURLUE_OK &&
+        (rc = curl_url_get(*url, CURLUPART_PORT, port, CURLU_DEFAULT_PORT)) == CURLUE_OK)
+        return VALKEYADDON_OK;
+    curl_free(*host);
+    curl_free(*port);
+    curl_url_cleanup(*url);
+    *url = NULL;
+    *host = *port = NULL;
+    return rc == CURLUE_OUT_OF_MEMORY ? VALKEYADDON_ENOMEM : -1;
 }
 
 int valkeyaddon__kube_tls_server_name(struct kube_transport *t, valkeyaddon_ctx *ctx)
 {
-    const char *sni = t->config.tls_server_name, *path;
-    char host[256], port[16], *entry;
+    const char *sni = t->config.tls_server_name;
+    char *host = NULL, *port = NULL, *base = NULL, *entry = NULL;
+    CURLU *url = NULL;
     size_t size;
+    int error;
 
     if (!sni)
         return VALKEYADDON_OK;
-    if (strpbrk(sni, ":/[]@ ") || split_server(t->config.server, host, sizeof(host), port, sizeof(port), &path) < 0)
+    error = strpbrk(sni, ":/[]@ ") ? -1 : server_host_port(&url, &host, &port, t->config.server);
+    if (error == VALKEYADDON_ENOMEM)
+        return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory");
+    if (error < 0)
         return valkeyaddon__error(ctx, VALKEYADDON_ECONFIG,
                                   "tls-server-name %s or server %s cannot be used together; give a host name in "
                                   "tls-server-name and a URL in server",
@@ -82,18 +70,23 @@ int valkeyaddon__kube_tls_server_name(struct kube_transport *t, valkeyaddon_ctx 
      * as client-go's ServerName does. The Host header then carries that name
      * too, which the API server ignores.
      */
-    size = strlen(sni) + strlen(port) + strlen(path) + sizeof("https://:");
-    if (!(t->base_url = valkeyaddon__malloc(size)))
-        return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory");
-    snprintf(t->base_url, size, "%s://%s:%s%s", strncmp(t->config.server, "https", 5) ? "http" : "https", sni, port,
-             path);
-    size = strlen(sni) + 2 * strlen(port) + strlen(host) + sizeof("::[]:");
-    if (!(entry = valkeyaddon__malloc(size)))
-        return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory");
-    snprintf(entry, size, strchr(host, ':') ? "%s:%s:[%s]:%s" : "%s:%s:%s:%s", sni, port, host, port);
-    t->connect_to = curl_slist_append(NULL, entry);
+    size = strlen(sni) + 2 * strlen(port) + strlen(host) + sizeof(":::");
+    if (curl_url_set(url, CURLUPART_HOST, sni, 0) != CURLUE_OK ||
+        curl_url_set(url, CURLUPART_PORT, port, 0) != CURLUE_OK ||
+        curl_url_get(url, CURLUPART_URL, &base, 0) != CURLUE_OK || !(t->base_url = valkeyaddon__strdup(base)) ||
+        !(entry = valkeyaddon__malloc(size))) {
+        error = VALKEYADDON_ENOMEM;
+    } else {
+        snprintf(entry, size, "%s:%s:%s:%s", sni, port, host, port);
+        if (!(t->connect_to = curl_slist_append(NULL, entry)))
+            error = VALKEYADDON_ENOMEM;
+    }
     valkeyaddon__free(entry);
-    if (!t->connect_to)
+    curl_free(base);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(url);
+    if (error < 0)
         return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory");
     curl_easy_setopt(t->curl, CURLOPT_CONNECT_TO, t->connect_to);
     return VALKEYADDON_OK;
@@ -140,16 +133,21 @@ int valkeyaddon__kube_check_client_cert(valkeyaddon_ctx *ctx, const char *file, 
     return error;
 }
 
-/* The host the server's certificate must name: tls-server-name, else the URL's. */
+/* The host the server's certificate must name: tls-server-name, else the URL's (without brackets). */
 static void verified_name(char *out, size_t size, const struct kube_transport *t)
 {
-    char port[16];
-    const char *path;
+    char *host = NULL, *port = NULL;
+    CURLU *url = NULL;
 
     if (t->config.tls_server_name)
         snprintf(out, size, "%s", t->config.tls_server_name);
-    else if (split_server(t->config.server, out, size, port, sizeof(port), &path) < 0)
-        snprintf(out, size, "%s", t->config.server);
+    else if (server_host_port(&url, &host, &port, t->config.server) == VALKEYADDON_OK && host[0] == '[')
+        snprintf(out, size, "%.*s", (int)strlen(host) - 2, host + 1);
+    else
+        snprintf(out, size, "%s", host ? host : t->config.server);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(url);
 }
 
 static int refused_client_cert(const char *detail)

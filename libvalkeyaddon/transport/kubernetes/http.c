@@ -271,12 +271,14 @@ static int retryable_status(long status)
     return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
-/* Exponential backoff from 100 ms to 5 s, with full jitter in its upper half. */
-long long valkeyaddon__kube_backoff_ms(struct kube_transport *t, int attempt)
+/* Retry-After, else exponential backoff from 100 ms to 5 s, with full jitter in its upper half. */
+long long valkeyaddon__kube_retry_delay_ms(struct kube_transport *t, long retry_after_s, int attempt)
 {
     long long base = 100LL << (attempt < 6 ? attempt : 6);
     uint64_t x = t->jitter_state;
 
+    if (retry_after_s >= 0)
+        return retry_after_s * 1000LL;
     if (base > 5000)
         base = 5000;
     x ^= x >> 12;
@@ -361,8 +363,7 @@ int valkeyaddon__kube_request(struct kube_transport *t, valkeyaddon_ctx *ctx, co
         if (rc != CURLE_OK && (error = valkeyaddon__kube_tls_failure(t, ctx, (int)rc, what)) < 0)
             return error;
         retry = rc == CURLE_OK || not_sent(rc) || (idempotent && lost_after_sending(rc));
-        delay = rc == CURLE_OK && resp->retry_after_s >= 0 ? resp->retry_after_s * 1000LL
-                                                            : valkeyaddon__kube_backoff_ms(t, attempt);
+        delay = valkeyaddon__kube_retry_delay_ms(t, rc == CURLE_OK ? resp->retry_after_s : -1, attempt);
         if (!retry || valkeyaddon__kube_now_ms() + delay > deadline) {
             if (rc == CURLE_OK)
                 return VALKEYADDON_OK; /* the caller turns the last status into an error */

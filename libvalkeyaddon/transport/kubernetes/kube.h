@@ -90,10 +90,11 @@ long long valkeyaddon__kube_now_ms(void);
 void valkeyaddon__kube_sleep_ms(long long ms);
 
 /*
- * The pause before retry `attempt` (0 for the first) when the server gave no
- * Retry-After: exponential from 100 ms to 5 s, jittered in its upper half.
+ * The pause before retry `attempt` (0 for the first): the server's
+ * Retry-After when it gave one (retry_after_s >= 0), else exponential from
+ * 100 ms to 5 s, jittered in its upper half.
  */
-long long valkeyaddon__kube_backoff_ms(struct kube_transport *t, int attempt);
+long long valkeyaddon__kube_retry_delay_ms(struct kube_transport *t, long retry_after_s, int attempt);
 
 /* A response header line's Retry-After in seconds; -1 when the line is another header or not delay-seconds. */
 long valkeyaddon__kube_retry_after(const char *line, size_t len);

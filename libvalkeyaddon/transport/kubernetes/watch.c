@@ -264,8 +264,7 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
              * (http.c), after Retry-After or a backoff. A pause that would end
              * past the deadline is not taken: the refusal is the answer.
              */
-            long long delay = w.retry_after_s >= 0 ? w.retry_after_s * 1000LL
-                                                   : valkeyaddon__kube_backoff_ms(t, attempt);
+            long long delay = valkeyaddon__kube_retry_delay_ms(t, w.retry_after_s, attempt);
             if (valkeyaddon__kube_now_ms() + delay < deadline) {
                 valkeyaddon__buffer_dispose_secret(&w.line);
                 valkeyaddon__log(ctx, VALKEYADDON_LOG_WARNING, "watch: HTTP %ld; retrying in %lld ms",
@@ -287,7 +286,7 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
          * after a failure, not at once: with the same backoff, never past the deadline.
          */
         if (rc != CURLE_OK) {
-            long long delay = valkeyaddon__kube_backoff_ms(t, attempt++);
+            long long delay = valkeyaddon__kube_retry_delay_ms(t, -1, attempt++);
             long long until_deadline = deadline - valkeyaddon__kube_now_ms();
             valkeyaddon__log(ctx, VALKEYADDON_LOG_WARNING, "watch: %s; re-opening in %lld ms", curl_easy_strerror(rc),
                              delay);

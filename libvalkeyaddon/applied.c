@@ -102,12 +102,6 @@ static int is_secret(const struct valkeyaddon__object *object)
     return strcmp(object->resource->kind, "Secret") == 0 && strcmp(object->resource->api_version, "v1") == 0;
 }
 
-/* The hashed form: the body itself, or for a Secret its keys without their values. */
-static int hashed_form(char **form, size_t *form_len, yajl_val root, const struct valkeyaddon__object *object)
-{
-    return rewrite(form, form_len, root, is_secret(object), NULL);
-}
-
 /*
  * The builder's output, stamped where the builder marked (objects.h): the same
  * bytes rewrite() makes from the parsed body, without parsing it. The claim
@@ -155,7 +149,8 @@ int valkeyaddon__stamp_object_by(valkeyaddon_ctx *ctx, struct valkeyaddon__objec
             return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "%s %s: the built body is not a JSON object",
                                       object->resource->kind, object->name);
         }
-        error = hashed_form(&form, &form_len, root, object);
+        /* The hashed form: the body itself, or for a Secret its keys without their values. */
+        error = rewrite(&form, &form_len, root, is_secret(object), NULL);
     }
     if (error == VALKEYADDON_OK &&
         !EVP_Digest(form ? form : object->json, form ? form_len : object->json_len, digest, &digest_len,

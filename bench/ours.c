@@ -20,6 +20,7 @@
 
 #include <valkeyaddon.h>
 
+#include "app.h"
 #include "clock.h"
 
 static void usage(void)
@@ -30,37 +31,23 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    const char *kubeconfig = NULL, *ns = NULL, *tenant = NULL, *plan = NULL;
+    struct bench_args args;
     valkeyaddon_kubernetes_options ko = VALKEYADDON_KUBERNETES_OPTIONS_INIT;
     valkeyaddon_transport *transport;
     valkeyaddon_storage *storage;
     valkeyaddon_ctx *ctx;
     double wall0, cpu0, wall, cpu;
-    long apps = -1, written = 0;
-    int i;
+    long i, written = 0;
 
-    for (i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--kubeconfig") == 0)
-            kubeconfig = argv[i + 1];
-        else if (strcmp(argv[i], "--namespace") == 0)
-            ns = argv[i + 1];
-        else if (strcmp(argv[i], "--tenant") == 0)
-            tenant = argv[i + 1];
-        else if (strcmp(argv[i], "--apps") == 0)
-            apps = strtol(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--plan") == 0)
-            plan = argv[i + 1];
-        else
-            usage();
-    }
-    if (i != argc || !kubeconfig || !ns || !tenant || !plan || apps < 1 || apps > 100000)
+    bench_parse_args(&args, argc, argv, usage);
+    if (!args.kubeconfig || args.out)
         usage();
 
     if (valkeyaddon_ctx_new(&ctx, NULL) < 0) {
         fprintf(stderr, "bench/ours: valkeyaddon_ctx_new failed\n");
         return 1;
     }
-    ko.kubeconfig = kubeconfig;
+    ko.kubeconfig = args.kubeconfig;
     if (valkeyaddon_transport_kubernetes_new(&transport, ctx, &ko) < 0 ||
         valkeyaddon_ctx_set_transport(ctx, transport) < 0 || valkeyaddon_storage_memory_new(&storage) < 0 ||
         valkeyaddon_ctx_set_storage(ctx, storage) < 0) {
@@ -71,17 +58,12 @@ int main(int argc, char **argv)
 
     wall0 = bench_wall_ms();
     cpu0 = bench_cpu_ms();
-    for (i = 0; i < apps; i++) {
+    for (i = 0; i < args.apps; i++) {
         valkeyaddon_provision_options o = VALKEYADDON_PROVISION_OPTIONS_INIT;
         valkeyaddon_ensure_result r = VALKEYADDON_ENSURE_RESULT_INIT;
         char app[32];
 
-        snprintf(app, sizeof(app), "app-%04d", i);
-        o.namespace_ = ns;
-        o.tenant_id = tenant;
-        o.app_id = app;
-        o.plan = plan;
-        o.no_wait = 1;
+        bench_provision_options(&o, app, &args, i);
         if (valkeyaddon_provision(NULL, &r, ctx, &o) < 0) {
             fprintf(stderr, "bench/ours: provision %s: %s\n", app, valkeyaddon_ctx_error_message(ctx));
             valkeyaddon_ctx_free(ctx);
@@ -93,7 +75,7 @@ int main(int argc, char **argv)
     cpu = bench_cpu_ms() - cpu0;
 
     valkeyaddon_ctx_free(ctx);
-    printf("{\"apps\": %ld, \"wall_ms\": %.3f, \"cpu_ms\": %.3f, \"objects_written\": %ld}\n", apps, wall, cpu,
+    printf("{\"apps\": %ld, \"wall_ms\": %.3f, \"cpu_ms\": %.3f, \"objects_written\": %ld}\n", args.apps, wall, cpu,
            written);
     return 0;
 }

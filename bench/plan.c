@@ -32,6 +32,8 @@
 
 #include <valkeyaddon.h>
 
+#include "app.h"
+
 #define MAX_CALLS 16
 
 struct call {
@@ -246,33 +248,20 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    const char *ns = NULL, *tenant = NULL, *plan = NULL, *out_path = NULL;
+    struct bench_args args;
     valkeyaddon_ctx *ctx;
     valkeyaddon_storage *storage;
     struct recorder rec;
-    long apps = -1;
-    int i, fd;
+    long i;
+    int fd;
     FILE *f;
 
-    for (i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--namespace") == 0)
-            ns = argv[i + 1];
-        else if (strcmp(argv[i], "--tenant") == 0)
-            tenant = argv[i + 1];
-        else if (strcmp(argv[i], "--apps") == 0)
-            apps = strtol(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--plan") == 0)
-            plan = argv[i + 1];
-        else if (strcmp(argv[i], "--out") == 0)
-            out_path = argv[i + 1];
-        else
-            usage();
-    }
-    if (i != argc || !ns || !tenant || !plan || !out_path || apps < 1 || apps > 100000)
+    bench_parse_args(&args, argc, argv, usage);
+    if (!args.out || args.kubeconfig)
         usage();
 
-    if ((fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 || !(f = fdopen(fd, "w")))
-        fail(out_path, NULL);
+    if ((fd = open(args.out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 || !(f = fdopen(fd, "w")))
+        fail(args.out, NULL);
     if (valkeyaddon_ctx_new(&ctx, NULL) < 0)
         fail("valkeyaddon_ctx_new", NULL);
     memset(&rec, 0, sizeof(rec));
@@ -290,17 +279,12 @@ int main(int argc, char **argv)
     if (valkeyaddon_storage_memory_new(&storage) < 0 || valkeyaddon_ctx_set_storage(ctx, storage) < 0)
         fail("the memory storage", ctx);
 
-    for (i = 0; i < apps; i++) {
+    for (i = 0; i < args.apps; i++) {
         valkeyaddon_provision_options o = VALKEYADDON_PROVISION_OPTIONS_INIT;
         char app[32];
         int j;
 
-        snprintf(app, sizeof(app), "app-%04d", i);
-        o.namespace_ = ns;
-        o.tenant_id = tenant;
-        o.app_id = app;
-        o.plan = plan;
-        o.no_wait = 1;
+        bench_provision_options(&o, app, &args, i);
         rec.ncalls = 0;
         if (valkeyaddon_provision(NULL, NULL, ctx, &o) < 0)
             fail("valkeyaddon_provision", ctx);

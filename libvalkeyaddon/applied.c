@@ -189,7 +189,7 @@ static int is_zero(yajl_val v)
 }
 
 /* A resource quantity ("256Mi", "100m", "1.5G") as a number; 0 when s is not one. */
-static int quantity(const char *s, long double *out)
+int valkeyaddon__quantity(const char *s, long double *out)
 {
     static const struct { const char *suffix; long double scale; } suffixes[] = {
         { "", 1.0L }, { "n", 1e-9L }, { "u", 1e-6L }, { "m", 1e-3L }, { "k", 1e3L }, { "M", 1e6L },
@@ -221,7 +221,7 @@ static int same_quantity(const char *a, const char *b)
 {
     long double x, y, difference;
 
-    if (!quantity(a, &x) || !quantity(b, &y))
+    if (!valkeyaddon__quantity(a, &x) || !valkeyaddon__quantity(b, &y))
         return 0;
     /* Both are non-negative (no sign is parsed); a relative tolerance absorbs the scaling's rounding. */
     difference = x > y ? x - y : y - x;

@@ -49,6 +49,14 @@ int cli_parse_addon_args(struct cli *cli, int argc, char **argv, struct addon_ar
             args->no_wait = 1;
             continue;
         }
+        if (strcmp(argv[i], "--allow-data-loss") == 0 && (args->accepts & ADDON_ARG_ALLOW_DATA_LOSS)) {
+            args->allow_data_loss = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--delete-data") == 0 && (args->accepts & ADDON_ARG_DELETE_DATA)) {
+            args->delete_data = 1;
+            continue;
+        }
         if (cli_take_value(argc, argv, &i, "--tenant", &value)) {
             args->tenant = value;
         } else if (cli_take_value(argc, argv, &i, "--app", &value)) {

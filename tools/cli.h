@@ -58,12 +58,20 @@ void cli_json_null(yajl_gen g, const char *key);
 int cli_take_value(int argc, char **argv, int *i, const char *name, const char **value);
 
 /* The arguments of commands that act on one add-on. */
-enum { ADDON_ARG_PLAN = 1, ADDON_ARG_TIMEOUT = 2, ADDON_ARG_NO_WAIT = 4 };
+enum {
+    ADDON_ARG_PLAN = 1,
+    ADDON_ARG_TIMEOUT = 2,
+    ADDON_ARG_NO_WAIT = 4,
+    ADDON_ARG_ALLOW_DATA_LOSS = 8,
+    ADDON_ARG_DELETE_DATA = 16
+};
 struct addon_args {
     int accepts; /* ADDON_ARG_* this command takes besides --tenant and --app */
     const char *tenant, *app, *plan;
     long timeout_ms;
     int no_wait;
+    int allow_data_loss; /* --allow-data-loss */
+    int delete_data;     /* --delete-data */
 };
 /* 0 parsed; 1 help printed (exit 0); negative: -exit code after a usage error. Set args->accepts first. */
 int cli_parse_addon_args(struct cli *cli, int argc, char **argv, struct addon_args *args, const char *help);

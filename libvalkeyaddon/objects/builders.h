@@ -76,6 +76,8 @@ int valkeyaddon__build_statefulset(struct valkeyaddon__object *out, valkeyaddon_
 /* extras.c: which optional objects the options and the plan ask for, and the objects. */
 int valkeyaddon__wants_pdb(const struct valkeyaddon__addon *addon);
 int valkeyaddon__wants_network_policy(const struct valkeyaddon__addon *addon);
+/* `{name}-ingress` (extras.c says why). */
+void valkeyaddon__network_policy_name(char *out, size_t size, const struct valkeyaddon__addon *addon);
 int valkeyaddon__wants_service_monitor(const struct valkeyaddon__addon *addon);
 int valkeyaddon__build_pdb(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
                            const struct valkeyaddon__addon *addon);

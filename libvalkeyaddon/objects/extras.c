@@ -56,6 +56,11 @@ static void gen_tcp_port(struct valkeyaddon__jw *j, int port)
     valkeyaddon__jw_array_close(j);
 }
 
+void valkeyaddon__network_policy_name(char *out, size_t size, const struct valkeyaddon__addon *addon)
+{
+    snprintf(out, size, "%s-ingress", addon->name);
+}
+
 /*
  * `{name}-ingress`: unique per add-on (several add-ons may share a
  * namespace), and distinct from the platform's per-app egress policy
@@ -70,7 +75,7 @@ int valkeyaddon__build_network_policy(struct valkeyaddon__object *out, valkeyadd
     struct valkeyaddon__jw j;
     char name[VALKEYADDON_NAME_BUFSIZE + 8];
 
-    snprintf(name, sizeof(name), "%s-ingress", addon->name);
+    valkeyaddon__network_policy_name(name, sizeof(name), addon);
     valkeyaddon__object_begin(&j, &valkeyaddon__networkpolicy_resource, addon, name, NULL, NULL);
     valkeyaddon__jw_key_map(&j, "spec");
     valkeyaddon__jw_key_map(&j, "podSelector");

@@ -55,7 +55,17 @@ int valkeyaddon__build_auth_secret(struct valkeyaddon__object *out, valkeyaddon_
         return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory building Secret %s", addon->auth_secret);
     }
 
-    valkeyaddon__object_begin(&j, &valkeyaddon__secret_resource, addon, addon->auth_secret, NULL, NULL);
+    if (addon->credential_id[0]) {
+        /* Not secret (random, not derived from the password): the pod template carries it too. */
+        valkeyaddon__object_begin_metadata(&j, &valkeyaddon__secret_resource, addon, addon->auth_secret, NULL, NULL);
+        valkeyaddon__jw_key_map(&j, "annotations");
+        valkeyaddon__jw_kv_string(&j, VALKEYADDON__CREDENTIAL_ID_ANNOTATION, addon->credential_id);
+        valkeyaddon__object_mark_stamp(&j, VALKEYADDON__STAMP_IN_ANNOTATIONS);
+        valkeyaddon__jw_map_close(&j);
+        valkeyaddon__jw_map_close(&j); /* metadata */
+    } else {
+        valkeyaddon__object_begin(&j, &valkeyaddon__secret_resource, addon, addon->auth_secret, NULL, NULL);
+    }
     valkeyaddon__jw_kv_string(&j, "type", "Opaque");
     valkeyaddon__jw_key_map(&j, "data");
     gen_data(&j, "uri", uri, strlen(uri));

@@ -354,9 +354,15 @@ int valkeyaddon__build_statefulset(struct valkeyaddon__object *out, valkeyaddon_
     valkeyaddon__jw_key_map(&j, "updateStrategy");
     valkeyaddon__jw_kv_string(&j, "type", "RollingUpdate");
     valkeyaddon__jw_map_close(&j);
-    /* A deleted add-on takes its data with it; a scale-down keeps it (a later scale-up reuses it). */
+    /*
+     * Claims outlive the StatefulSet: deleting it (by hand, or a re-create on
+     * a plan change) never deletes data. Only deprovision with delete_data
+     * does, claim by claim, after checking they are this add-on's
+     * (docs/objects.md, "Volume claims and data retention"). A scale-down
+     * keeps them too (a later scale-up reuses them).
+     */
     valkeyaddon__jw_key_map(&j, "persistentVolumeClaimRetentionPolicy");
-    valkeyaddon__jw_kv_string(&j, "whenDeleted", "Delete");
+    valkeyaddon__jw_kv_string(&j, "whenDeleted", "Retain");
     valkeyaddon__jw_kv_string(&j, "whenScaled", "Retain");
     valkeyaddon__jw_map_close(&j);
     valkeyaddon__jw_key_map(&j, "selector");
@@ -370,6 +376,14 @@ int valkeyaddon__build_statefulset(struct valkeyaddon__object *out, valkeyaddon_
     valkeyaddon__gen_labels(&j, addon, NULL, NULL);
     valkeyaddon__jw_key_map(&j, "annotations");
     valkeyaddon__jw_kv_string(&j, "valkeyaddon.io/config-hash", hash);
+    /*
+     * The config hash leaves the password out, and the pods read it from the
+     * auth Secret only when they start: a re-created auth Secret (new
+     * password, new id) must change the template, or the running servers
+     * keep the old password while REDIS_URL carries the new one.
+     */
+    if (addon->credential_id[0])
+        valkeyaddon__jw_kv_string(&j, VALKEYADDON__CREDENTIAL_ID_ANNOTATION, addon->credential_id);
     valkeyaddon__jw_map_close(&j);
     valkeyaddon__jw_map_close(&j);
 

@@ -416,7 +416,7 @@ static void test_objects__statefulset_per_plan(void **state)
         assert_string_equal(str(at(spec, "serviceName", NULL)), NAME "-headless");
         assert_string_equal(str(at(spec, "podManagementPolicy", NULL)), "OrderedReady");
         assert_string_equal(str(at(spec, "updateStrategy", "type", NULL)), "RollingUpdate");
-        assert_string_equal(str(at(spec, "persistentVolumeClaimRetentionPolicy", "whenDeleted", NULL)), "Delete");
+        assert_string_equal(str(at(spec, "persistentVolumeClaimRetentionPolicy", "whenDeleted", NULL)), "Retain");
         assert_string_equal(str(at(spec, "persistentVolumeClaimRetentionPolicy", "whenScaled", NULL)), "Retain");
         assert_int_equal(YAJL_GET_OBJECT(at(spec, "selector", "matchLabels", NULL))->len, 2);
         assert_int_equal(integer(at(pod, "terminationGracePeriodSeconds", NULL)), want[p].grace);

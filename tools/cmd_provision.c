@@ -8,12 +8,14 @@
 
 static const char help[] =
     "Usage: valkeyaddon provision --tenant T --app A [--plan P] [--no-wait] [--timeout DURATION]\n"
+    "                             [--no-network-policy]\n"
     "\n"
     "The whole flow: record the add-on as creating in --database, create or converge the\n"
     "auth Secret (its password is created once and never rotated), the Services, the\n"
     "StatefulSet and the app's REDIS_URL Secret, wait until Ready (default 5m) unless\n"
     "--no-wait, and record ready or failed. Running it again converges and changes nothing\n"
     "that is right. An unknown plan falls back to free, with a warning.\n"
+    "--no-network-policy leaves out the NetworkPolicy {name}-ingress (docs/objects.md).\n"
     "Exit 4 when still Creating at the timeout, 5 when only partly ready.\n";
 
 /* Render prints the objects as the flow writes them; there is nothing to report after. */

@@ -57,6 +57,10 @@ int cli_parse_addon_args(struct cli *cli, int argc, char **argv, struct addon_ar
             args->delete_data = 1;
             continue;
         }
+        if (strcmp(argv[i], "--no-network-policy") == 0 && (args->accepts & ADDON_ARG_PLAN)) {
+            args->no_network_policy = 1;
+            continue;
+        }
         if (cli_take_value(argc, argv, &i, "--tenant", &value)) {
             args->tenant = value;
         } else if (cli_take_value(argc, argv, &i, "--app", &value)) {
@@ -74,7 +78,20 @@ int cli_parse_addon_args(struct cli *cli, int argc, char **argv, struct addon_ar
     }
     if (!args->tenant || !args->app)
         return -cli_usage_error(cli, "--tenant and --app are both required");
+    if (args->no_network_policy && (i = cli_no_network_policy(cli)) != CLI_EXIT_OK)
+        return -i;
     return 0;
+}
+
+int cli_no_network_policy(struct cli *cli)
+{
+    valkeyaddon_object_options options = VALKEYADDON_OBJECT_OPTIONS_INIT;
+    int rc;
+
+    options.no_network_policy = 1;
+    if ((rc = valkeyaddon_ctx_set_object_options(cli->ctx, &options)) < 0)
+        return cli_fail_library(cli, rc, NULL);
+    return CLI_EXIT_OK;
 }
 
 int cli_print_rendered(const char *kind, const char *name, const char *text, size_t len, void *payload)

@@ -72,9 +72,12 @@ struct addon_args {
     int no_wait;
     int allow_data_loss; /* --allow-data-loss */
     int delete_data;     /* --delete-data */
+    int no_network_policy; /* --no-network-policy (with ADDON_ARG_PLAN) */
 };
 /* 0 parsed; 1 help printed (exit 0); negative: -exit code after a usage error. Set args->accepts first. */
 int cli_parse_addon_args(struct cli *cli, int argc, char **argv, struct addon_args *args, const char *help);
+/* --no-network-policy: object options without the NetworkPolicy (docs/objects.md). Returns an exit code. */
+int cli_no_network_policy(struct cli *cli);
 /* "90s", "5m", "1h", "250ms", or plain seconds: 0, or -1 when malformed. */
 int cli_parse_duration(const char *text, long *ms);
 /* Give cli->ctx the selected transport and settle cli->namespace_. Returns an exit code. */

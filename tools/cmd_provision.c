@@ -8,7 +8,7 @@
 
 static const char help[] =
     "Usage: valkeyaddon provision --tenant T --app A [--plan P] [--no-wait] [--timeout DURATION]\n"
-    "                             [--allow-data-loss]\n"
+    "                             [--allow-data-loss] [--no-network-policy]\n"
     "\n"
     "The whole flow: record the add-on as creating in --database, create or converge the\n"
     "auth Secret (its password is created once and never rotated), the Services, the\n"
@@ -18,6 +18,7 @@ static const char help[] =
     "add-on keeps its plan, and the command says so and exits 1.\n"
     "A plan change that would delete data (to free, or to a smaller volume) is refused\n"
     "unless --allow-data-loss is given.\n"
+    "--no-network-policy leaves out the NetworkPolicy {name}-ingress (docs/objects.md).\n"
     "Exit 4 when still Creating at the timeout, 5 when only partly ready.\n";
 
 /* Render prints the objects as the flow writes them; there is nothing to report after. */

@@ -15,12 +15,14 @@
 static const char help[] =
     "Usage: valkeyaddon render --tenant T --app A [--plan P] [--out-dir DIR]\n"
     "                          [--secrets include|exclude|only] [--password-file FILE]\n"
+    "                          [--no-network-policy]\n"
     "\n"
     "Print the add-on's Kubernetes objects (YAML by default; -o json prints one v1 List),\n"
     "or write one file per object into DIR (NN-kind-name.yaml|json; Secrets with mode 0600).\n"
     "The same inputs and password give the same bytes. The password is generated unless\n"
     "given in FILE or the VALKEYADDON_PASSWORD environment variable (never on the command\n"
-    "line). To keep it out of git, commit --secrets exclude and seal --secrets only.\n";
+    "line). To keep it out of git, commit --secrets exclude and seal --secrets only.\n"
+    "--no-network-policy leaves out the NetworkPolicy {name}-ingress (docs/objects.md).\n";
 
 struct render_out {
     struct cli *cli;
@@ -127,6 +129,11 @@ int cmd_render(struct cli *cli, int argc, char **argv)
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(help, stdout);
             return CLI_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--no-network-policy") == 0) {
+            if ((rc = cli_no_network_policy(cli)) != CLI_EXIT_OK)
+                return rc;
+            continue;
         }
         if (cli_take_value(argc, argv, &i, "--tenant", &value))
             slot = &tenant;

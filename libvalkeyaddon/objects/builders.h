@@ -14,6 +14,10 @@
 
 #define VALKEYADDON__VALKEY_PORT 6379
 #define VALKEYADDON__METRICS_PORT 9121
+/* The one server the exporter scrapes (the valkey container, over the pod's loopback)... */
+#define VALKEYADDON__EXPORTER_REDIS_ADDR "redis://127.0.0.1:6379"
+/* ...and the auth Secret key holding its password file: {"redis://127.0.0.1:6379":"PASSWORD"}. */
+#define VALKEYADDON__EXPORTER_PASSWORDS_KEY "exporter-passwords.json"
 
 /* labels.c: labels, selectors and the frame every object shares. */
 

@@ -35,8 +35,9 @@ struct valkeyaddon__object_options {
     char *monitoring_namespace;
     int no_exporter;
     int pod_disruption_budget;
-    int network_policy;
+    int network_policy;    /* 1: 6379 from the app's pods only; 0: from the namespace's pods */
     int service_monitor;
+    int no_network_policy; /* 1: no NetworkPolicy at all */
 };
 
 /* Hex digits of a credential id. */

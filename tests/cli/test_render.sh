@@ -15,7 +15,7 @@ for plan in free standard pro; do
 done
 run -n tenant-a -o json render --tenant acme --app web --plan pro
 if cmp -s "$work/out" "$golden/render-pro.json"; then ok; else bad "render pro -o json differs from the golden file"; fi
-expect_json "[i['kind'] for i in d['items']] == ['Secret', 'Service', 'Service', 'StatefulSet', 'Secret'] and d['kind'] == 'List'" "render -o json lists every object"
+expect_json "[i['kind'] for i in d['items']] == ['Secret', 'Service', 'Service', 'StatefulSet', 'NetworkPolicy', 'Secret'] and d['kind'] == 'List'" "render -o json lists every object"
 
 # Without the secrets, the password appears nowhere, not even base64-encoded.
 run -n tenant-a render --tenant acme --app web --plan pro --secrets exclude
@@ -41,7 +41,7 @@ if cmp -s "$work/out" "$work/first"; then ok; else bad "the non-Secret objects d
 printf 'FilePassword0123456789abcdefghij\n' > "$work/pw"
 run -n tenant-a render --tenant acme --app web --plan standard --out-dir "$work/manifests" --password-file "$work/pw"
 expect_status 0 "render --out-dir"
-if [ "$(ls "$work/manifests" | tr '\n' ' ')" = "01-secret-valkey-acme-web-auth.yaml 02-service-valkey-acme-web-headless.yaml 03-service-valkey-acme-web.yaml 04-statefulset-valkey-acme-web.yaml 05-secret-app-web-redis-url.yaml " ]
+if [ "$(ls "$work/manifests" | tr '\n' ' ')" = "01-secret-valkey-acme-web-auth.yaml 02-service-valkey-acme-web-headless.yaml 03-service-valkey-acme-web.yaml 04-statefulset-valkey-acme-web.yaml 05-networkpolicy-valkey-acme-web-ingress.yaml 06-secret-app-web-redis-url.yaml " ]
 then ok; else bad "render --out-dir file names: $(ls "$work/manifests")"; fi
 if [ "$(stat -c %a "$work/manifests/01-secret-valkey-acme-web-auth.yaml")" = 600 ] &&
    [ "$(stat -c %a "$work/manifests/04-statefulset-valkey-acme-web.yaml")" = 644 ]; then ok
@@ -52,19 +52,29 @@ run -n tenant-a render --tenant acme --app web --plan pro --secrets exclude
 cp "$work/out" "$work/rendered"
 run --transport render -n tenant-a provision --tenant acme --app web --plan pro
 expect_status 0 "provision through the render transport"
-if [ "$(grep -c '^kind: ' "$work/out")" -eq 5 ] &&
-   [ "$(grep '^kind: ' "$work/out" | tr '\n' ' ')" = "kind: Secret kind: Service kind: Service kind: StatefulSet kind: Secret " ]
+if [ "$(grep -c '^kind: ' "$work/out")" -eq 6 ] &&
+   [ "$(grep '^kind: ' "$work/out" | tr '\n' ' ')" = "kind: Secret kind: Service kind: Service kind: StatefulSet kind: NetworkPolicy kind: Secret " ]
 then ok; else bad "provision --transport render kinds: $(grep '^kind: ' "$work/out" | tr '\n' ' ')"; fi
 # Its StatefulSet and Services are byte-identical to render's (only the Secrets carry the password).
 "$PYTHON3" - "$work/out" "$work/rendered" > "$work/cmp" <<'PY'
 import sys
 def docs(path):
-    # The credential id is random, made with each new auth Secret (render's fixed password has none).
-    text = "".join(l for l in open(path) if "valkeyaddon.io/credential-id:" not in l)
+    # The credential id is random, made with each new auth Secret (render's fixed password has none),
+    # and the StatefulSet's stamp covers it.
+    text = "".join(l for l in open(path)
+                   if "valkeyaddon.io/credential-id:" not in l and "valkeyaddon.io/applied-hash:" not in l)
     return [d for d in text.split("---\n") if d and not d.startswith("apiVersion: v1\nkind: Secret")]
 print("same" if docs(sys.argv[1]) == docs(sys.argv[2]) else "different")
 PY
 if [ "$(cat "$work/cmp")" = same ]; then ok; else bad "provision --transport render differs from render"; fi
+# The NetworkPolicy is the default; --no-network-policy (render and provision) is the explicit way out.
+run --transport render -n tenant-a provision --tenant acme --app web --plan pro --no-network-policy
+expect_status 0 "provision --no-network-policy through the render transport"
+if [ "$(grep '^kind: ' "$work/out" | tr '\n' ' ')" = "kind: Secret kind: Service kind: Service kind: StatefulSet kind: Secret " ]
+then ok; else bad "provision --no-network-policy kinds: $(grep '^kind: ' "$work/out" | tr '\n' ' ')"; fi
+run -n tenant-a render --tenant acme --app web --plan free --no-network-policy
+expect_status 0 "render --no-network-policy"
+if grep -q '^kind: NetworkPolicy' "$work/out"; then bad "render --no-network-policy still renders a NetworkPolicy"; else ok; fi
 
 # Bad input: one line, non-zero, and a rejected password is never echoed.
 VALKEYADDON_PASSWORD='short pw!' run render --tenant acme --app web

@@ -120,10 +120,10 @@ static void test_ensure__first_provision_creates_everything(void **state)
     assert_int_equal(result.password_created, 1);
     /*
      * Every object is read before the first write (so nothing someone else made is
-     * overwritten): the four objects and the one volume claim a new StatefulSet would
-     * adopt; then one create and one apply per other object.
+     * overwritten): the five objects (the NetworkPolicy is on by default) and the one
+     * volume claim a new StatefulSet would adopt; then one create and one apply per other object.
      */
-    assert_int_equal(f->t->gets, 5);
+    assert_int_equal(f->t->gets, 6);
     assert_int_equal(f->t->creates, 1);
     assert_int_equal(result.objects_written, f->t->creates + f->t->applies);
     assert_true(f->t->applies >= 3);

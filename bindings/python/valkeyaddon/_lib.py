@@ -178,7 +178,7 @@ class PostgresOptions(ctypes.Structure):
 
 class ObjectOptions(ctypes.Structure):
     """valkeyaddon_object_options (objects.h)."""
-    VERSION = 1
+    VERSION = 2
     _fields_ = [("version", ctypes.c_uint),
                 ("image", ctypes.c_char_p),
                 ("exporter_image", ctypes.c_char_p),
@@ -190,7 +190,8 @@ class ObjectOptions(ctypes.Structure):
                 ("no_exporter", ctypes.c_int),
                 ("pod_disruption_budget", ctypes.c_int),
                 ("network_policy", ctypes.c_int),
-                ("service_monitor", ctypes.c_int)]
+                ("service_monitor", ctypes.c_int),
+                ("no_network_policy", ctypes.c_int)]
 
 
 class Resource(ctypes.Structure):

@@ -73,7 +73,8 @@ typedef struct valkeyaddon_kubernetes_options {
 /** The Kubernetes options version these headers describe. */
 #define VALKEYADDON_KUBERNETES_OPTIONS_VERSION 2
 /** Static initialiser: every default. */
-#define VALKEYADDON_KUBERNETES_OPTIONS_INIT { VALKEYADDON_KUBERNETES_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define VALKEYADDON_KUBERNETES_OPTIONS_INIT \
+    { VALKEYADDON_KUBERNETES_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * The Kubernetes API transport (libcurl): configuration like client-go

@@ -239,8 +239,9 @@ int valkeyaddon__kube_transport_new(valkeyaddon_transport **out, valkeyaddon_ctx
     t->request_timeout_ms = options->request_timeout_ms ? options->request_timeout_ms : 30000;
     t->retry_deadline_ms = options->retry_deadline_ms ? options->retry_deadline_ms : 60000;
     t->token_reread_ms = VALKEYADDON__KUBE_TOKEN_REREAD_MS;
-    t->max_response_bytes = options->version >= 2 && options->max_response_bytes ? options->max_response_bytes
-                                                                                  : VALKEYADDON__KUBE_MAX_RESPONSE_BYTES;
+    t->max_response_bytes = options->version >= 2 && options->max_response_bytes
+                                ? options->max_response_bytes
+                                : VALKEYADDON__KUBE_MAX_RESPONSE_BYTES;
     t->max_watch_event_bytes = options->version >= 2 && options->max_watch_event_bytes
                                    ? options->max_watch_event_bytes
                                    : VALKEYADDON__KUBE_MAX_WATCH_EVENT_BYTES;

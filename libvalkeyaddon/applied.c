@@ -143,7 +143,7 @@ int valkeyaddon__stamp_object_by(valkeyaddon_ctx *ctx, struct valkeyaddon__objec
 
     /* A marked non-Secret body is its own hashed form, and is stamped by splicing: no parse at all. */
     if (!marked || is_secret(object)) {
-        root = yajl_tree_parse(object->json, NULL, 0);
+        root = yajl_tree_parse(object->json, NULL, 0); /* our builder's body: not outside input */
         if (!root || !YAJL_IS_OBJECT(root)) {
             yajl_tree_free(root);
             return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "%s %s: the built body is not a JSON object",
@@ -321,8 +321,9 @@ int valkeyaddon__object_is_current(const struct valkeyaddon__object *object, con
 
     if (!live || !object->json)
         return 0;
-    ours = yajl_tree_parse(object->json, NULL, 0);
-    theirs = yajl_tree_parse(live, NULL, 0);
+    ours = yajl_tree_parse(object->json, NULL, 0); /* our builder's body: not outside input */
+    /* The live object comes from the server: through the depth guard (json_tree.h), or its free overflows the stack. */
+    theirs = valkeyaddon__json_parse(live);
     if (!ours || !theirs || !YAJL_IS_OBJECT(ours) || !YAJL_IS_OBJECT(theirs)) {
         same = 0;
     } else {
@@ -344,7 +345,7 @@ int valkeyaddon__object_is_current(const struct valkeyaddon__object *object, con
 
 int valkeyaddon__statefulset_unrealised(const char *live)
 {
-    yajl_val root = live ? yajl_tree_parse(live, NULL, 0) : NULL;
+    yajl_val root = live ? valkeyaddon__json_parse(live) : NULL;
     int unrealised = !root || valkeyaddon__json_int(root, 0, "status", "readyReplicas", NULL) <
                                   valkeyaddon__json_int(root, 1, "spec", "replicas", NULL);
 

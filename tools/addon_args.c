@@ -162,6 +162,7 @@ int cli_connect(struct cli *cli)
     options.kubeconfig = cli->kubeconfig;
     options.context = cli->kube_context;
     options.in_cluster = cli->in_cluster;
+    options.allow_insecure_http = cli->allow_insecure_http;
     options.retry_deadline_ms = cli->retry_deadline_ms;
     if ((rc = valkeyaddon_transport_kubernetes_new(&t, cli->ctx, &options)) < 0)
         return cli_fail_library(cli, rc, "check --kubeconfig, --context or --in-cluster");

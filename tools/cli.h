@@ -26,6 +26,7 @@ struct cli {
     const char *kubeconfig;
     const char *kube_context;
     int in_cluster;
+    int allow_insecure_http; /* --allow-insecure-http */
     const char *namespace_;
     const char *database;
     const char *state_dir;

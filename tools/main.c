@@ -28,6 +28,7 @@ static const char usage_text[] =
     "  --transport local|kubernetes|render   default: local\n"
     "  --kubeconfig PATH, --context NAME     kubeconfig selection (KUBECONFIG honoured)\n"
     "  --in-cluster                          service-account configuration\n"
+    "  --allow-insecure-http                 accept an http:// API server (a local proxy); never with credentials\n"
     "  -n, --namespace NS                    default: the context's namespace, else \"default\"\n"
     "  --database URL                        sqlite:PATH, postgres://..., or libpq keywords\n"
     "  --state-dir DIR                       where the local transport keeps servers and data\n"
@@ -72,6 +73,10 @@ static int take_global(struct cli *cli, int argc, char **argv, int *i)
     }
     if (strcmp(arg, "--in-cluster") == 0) {
         cli->in_cluster = 1;
+        return 1;
+    }
+    if (strcmp(arg, "--allow-insecure-http") == 0) {
+        cli->allow_insecure_http = 1;
         return 1;
     }
     if (cli_take_value(argc, argv, i, "--output", &value) || cli_take_value(argc, argv, i, "-o", &value)) {

@@ -9,6 +9,7 @@
 #include "valkeyaddon/transports.h"
 #include "alloc.h"
 #include "ctx.h"
+#include "util/json_tree.h"
 
 struct entry {
     struct entry *next;
@@ -109,7 +110,7 @@ static int body_name(char *name, size_t size, const char *json, size_t len)
 
     if (!text)
         return VALKEYADDON_ENOMEM;
-    root = yajl_tree_parse(text, NULL, 0);
+    root = valkeyaddon__json_parse(text);
     OPENSSL_cleanse(text, len);
     valkeyaddon__free(text);
     node = root ? yajl_tree_get(root, path, yajl_t_string) : NULL;

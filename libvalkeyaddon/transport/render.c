@@ -65,7 +65,7 @@ static int render_create(valkeyaddon_buffer *out, valkeyaddon_transport *self, v
         return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "render: out of memory");
     memcpy(text, json, len);
     text[len] = '\0';
-    root = yajl_tree_parse(text, NULL, 0);
+    root = valkeyaddon__json_parse(text);
     memset(text, 0, len);
     valkeyaddon__free(text);
     if (root && valkeyaddon__json_string(root, "metadata", "name", NULL) &&

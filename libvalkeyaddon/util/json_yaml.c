@@ -185,6 +185,7 @@ int valkeyaddon__json_to_yaml(char **out, size_t *out_len, const char *json, cha
     char parse_error[256];
     int failed;
 
+    /* Not outside input: the CLI's and the renderer's own JSON (this file is also built into the CLI alone). */
     root = yajl_tree_parse(json, parse_error, sizeof(parse_error));
     if (!root) {
         set_error(errbuf, errbuf_size, parse_error[0] ? parse_error : "invalid JSON");

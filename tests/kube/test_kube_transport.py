@@ -318,6 +318,34 @@ contexts:
         self.assertIn("attempts", r.stderr)
         self.assertIn("valkeyaddon: provision:", r.stderr)
 
+    def test_plain_http_is_refused_unless_allowed_and_never_with_credentials(self):
+        path = os.path.join(support.TMP, "kubeconfig-http")
+        with open(self.kubeconfig, encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace(self.server.info["url"], "http://127.0.0.1:1"))
+        r = self.cli("status", "--tenant", "acme", "--app", "web", kubeconfig=path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("plain http", r.stderr)
+        self.assertIn("--allow-insecure-http", r.stderr)
+        # Allowed, but this user has a token: still refused, nothing sent.
+        r = self.cli("--allow-insecure-http", "status", "--tenant", "acme", "--app", "web", kubeconfig=path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("never sent over plain http", r.stderr)
+        self.assert_no_secret_in(r.stdout + r.stderr, [self.server.info["token"]])
+        # Allowed and without credentials (a proxy adds its own): it gets as far as connecting.
+        bare = os.path.join(support.TMP, "kubeconfig-http-bare")
+        with open(bare, "w", encoding="utf-8") as f:
+            f.write("apiVersion: v1\nkind: Config\ncurrent-context: p\n"
+                    "clusters:\n- name: p\n  cluster: {server: \"http://127.0.0.1:1\"}\n"
+                    "users:\n- name: p\n  user: {}\n"
+                    "contexts:\n- name: p\n  context: {cluster: p, user: p}\n")
+        r = self.cli("--allow-insecure-http", "--retry-deadline", "1s", "status", "--tenant", "acme", "--app", "web",
+                     kubeconfig=bare)
+        self.assertEqual(r.returncode, 1)
+        self.assertNotIn("plain http", r.stderr)
+        self.assertIn("attempts", r.stderr)
+
 
 class Faults(Base):
     def test_provisions_converge_under_injected_faults(self):

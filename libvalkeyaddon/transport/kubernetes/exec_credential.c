@@ -31,6 +31,7 @@
 #include "ctx.h"
 #include "transport/kubernetes/kube.h"
 #include "transport/kubernetes/kubeconfig.h"
+#include "util/json_tree.h"
 
 extern char **environ;
 
@@ -309,7 +310,7 @@ int valkeyaddon__kube_exec_parse(struct valkeyaddon__kube_credential *out, valke
         memcpy(text, json, len);
     text[len] = '\0';
     /* No error buffer: yajl's messages quote the input, which holds the token. */
-    root = yajl_tree_parse(text, NULL, 0);
+    root = valkeyaddon__json_parse(text);
     valkeyaddon__free_secret(text, len + 1);
     if (!root)
         return valkeyaddon__error(ctx, VALKEYADDON_ECONFIG, "the exec plugin's output is not valid JSON");

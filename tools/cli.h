@@ -28,6 +28,7 @@ struct cli {
     int in_cluster;
     const char *namespace_;
     const char *database;
+    const char *database_file; /* --database-file: the URL in a file, out of argv */
     const char *state_dir;
     int format;              /* enum cli_format; -1 until chosen */
     int quiet, verbose;

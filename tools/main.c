@@ -30,6 +30,8 @@ static const char usage_text[] =
     "  --in-cluster                          service-account configuration\n"
     "  -n, --namespace NS                    default: the context's namespace, else \"default\"\n"
     "  --database URL                        sqlite:PATH, postgres://..., or libpq keywords\n"
+    "  --database-file PATH                  the URL in a file (or $VALKEYADDON_DATABASE): keep a\n"
+    "                                        password out of argv; libpq's PGPASSWORD/PGPASSFILE work\n"
     "  --state-dir DIR                       where the local transport keeps servers and data\n"
     "  -o, --output table|json|yaml          default: table on a terminal, json otherwise\n"
     "  --retry-deadline DURATION             stop retrying a failing API server after this (default 60s)\n"
@@ -93,6 +95,8 @@ static int take_global(struct cli *cli, int argc, char **argv, int *i)
         slot = &cli->namespace_, name = "--namespace";
     else if (cli_take_value(argc, argv, i, "--database", &value))
         slot = &cli->database, name = "--database";
+    else if (cli_take_value(argc, argv, i, "--database-file", &value))
+        slot = &cli->database_file, name = "--database-file";
     else if (cli_take_value(argc, argv, i, "--state-dir", &value))
         slot = &cli->state_dir, name = "--state-dir";
     if (!slot)

@@ -3,6 +3,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "cli.h"
 
@@ -143,6 +146,15 @@ int main(int argc, char **argv)
     char **sub_argv;
     size_t k;
 
+    /*
+     * Passwords pass through this process (generated, read back, the database's):
+     * no core file, and no ptrace or /proc/PID/mem by other processes of the same
+     * user. Reset by execve, so the servers the local transport starts are not
+     * affected (docs/secret-hygiene.md).
+     */
+#ifdef __linux__
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
     memset(&cli, 0, sizeof(cli));
     cli.command = "valkeyaddon";
     cli.transport = "local";

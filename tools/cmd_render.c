@@ -75,13 +75,17 @@ static int write_object(const char *kind, const char *name, const char *text, si
     char path[4096], tmp[4200], lower[64], why[4400];
     const char *base;
     size_t i;
-    int fd, ok;
+    int fd, ok, n;
 
     for (i = 0; kind[i] && i + 1 < sizeof(lower); i++)
         lower[i] = (char)tolower((unsigned char)kind[i]);
     lower[i] = '\0';
-    snprintf(path, sizeof(path), "%s/%02d-%s-%s.%s", r->dir, r->count + 1, lower, name,
-             r->format == VALKEYADDON_RENDER_YAML ? "yaml" : "json");
+    n = snprintf(path, sizeof(path), "%s/%02d-%s-%s.%s", r->dir, r->count + 1, lower, name,
+                 r->format == VALKEYADDON_RENDER_YAML ? "yaml" : "json");
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        r->failed = cli_fail(r->cli, CLI_EXIT_FAILURE, "the --out-dir path is too long", "use a shorter one");
+        return 1;
+    }
     base = path + strlen(r->dir) + 1;
     snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", r->dir, base);
     if ((fd = mkstemp(tmp)) < 0) {

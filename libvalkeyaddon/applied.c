@@ -13,6 +13,7 @@
 #include "ctx.h"
 #include "objects/json.h"
 #include "util/json_tree.h"
+#include "util/json_wipe.h"
 #include "util/base64.h"
 
 /* Copy a parsed node. Our builders emit only strings, integers, booleans, maps and arrays. */
@@ -145,7 +146,7 @@ int valkeyaddon__stamp_object_by(valkeyaddon_ctx *ctx, struct valkeyaddon__objec
     if (!marked || is_secret(object)) {
         root = yajl_tree_parse(object->json, NULL, 0); /* our builder's body: not outside input */
         if (!root || !YAJL_IS_OBJECT(root)) {
-            yajl_tree_free(root);
+            valkeyaddon__json_free_secret(root);
             return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "%s %s: the built body is not a JSON object",
                                       object->resource->kind, object->name);
         }
@@ -163,7 +164,7 @@ int valkeyaddon__stamp_object_by(valkeyaddon_ctx *ctx, struct valkeyaddon__objec
             snprintf(hash + 2 * i, 3, "%02x", digest[i]);
         error = marked ? splice(&stamped, &stamped_len, object, hash) : rewrite(&stamped, &stamped_len, root, 0, hash);
     }
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     if (error < 0)
         return valkeyaddon__error(ctx, error, "%s %s: %s while stamping the body with its hash",
                                   object->resource->kind, object->name,
@@ -338,8 +339,8 @@ int valkeyaddon__object_is_current(const struct valkeyaddon__object *object, con
                 same = covers(mine, there, is_secret(object) && strcmp(key, "data") == 0 ? SECRET_DATA : PLAIN);
         }
     }
-    yajl_tree_free(ours);
-    yajl_tree_free(theirs);
+    valkeyaddon__json_free_secret(ours);
+    valkeyaddon__json_free_secret(theirs);
     return same;
 }
 

@@ -24,6 +24,7 @@
 #include "probe.h"
 #include "secret_data.h"
 #include "util/json_tree.h"
+#include "util/json_wipe.h"
 #include "util/password.h"
 
 static int require_transport(valkeyaddon_ctx *ctx)
@@ -185,7 +186,7 @@ static int existing_credentials(char **password, struct valkeyaddon__addon *addo
                                                   VALKEYADDON__CREDENTIAL_ID_ANNOTATION);
         if (valkeyaddon__credential_id_is_valid(id))
             memcpy(addon->credential_id, id, VALKEYADDON__CREDENTIAL_ID_LEN + 1);
-        yajl_tree_free(root);
+        valkeyaddon__json_free_secret(root);
     }
     return VALKEYADDON_OK;
 }

@@ -7,6 +7,7 @@
 #include "ctx.h"
 #include "ownership.h"
 #include "util/json_tree.h"
+#include "util/json_wipe.h"
 
 #define TENANT_LABEL "valkeyaddon.io/tenant-id"
 #define APP_LABEL "valkeyaddon.io/app-id"
@@ -76,14 +77,14 @@ int valkeyaddon__check_owner(valkeyaddon_ctx *ctx, const struct valkeyaddon__add
     int rc = VALKEYADDON_OK;
 
     if (!root || !YAJL_IS_OBJECT(root)) {
-        yajl_tree_free(root);
+        valkeyaddon__json_free_secret(root); /* it may be a Secret */
         return unreadable(ctx, resource, addon, name);
     }
     tenant = label(root, TENANT_LABEL);
     app = label(root, APP_LABEL);
     if (!tenant || !app || strcmp(tenant, addon->tenant_id) != 0 || strcmp(app, addon->app_id) != 0)
         rc = foreign(ctx, addon, resource, name, tenant, app);
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     return rc;
 }
 

@@ -29,6 +29,7 @@ struct cli {
     int allow_insecure_http; /* --allow-insecure-http */
     const char *namespace_;
     const char *database;
+    const char *database_file; /* --database-file: the URL in a file, out of argv */
     const char *state_dir;
     int format;              /* enum cli_format; -1 until chosen */
     int quiet, verbose;

@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "ctx.h"
 #include "util/json_tree.h"
+#include "util/json_wipe.h"
 
 struct entry {
     struct entry *next;
@@ -118,7 +119,7 @@ static int body_name(char *name, size_t size, const char *json, size_t len)
         strcpy(name, node->u.string);
         found = 1;
     }
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     return found ? VALKEYADDON_OK : VALKEYADDON_EINVAL;
 }
 

@@ -44,8 +44,36 @@ expect_status 0 "render --out-dir"
 if [ "$(ls "$work/manifests" | tr '\n' ' ')" = "01-secret-valkey-acme-web-auth.yaml 02-service-valkey-acme-web-headless.yaml 03-service-valkey-acme-web.yaml 04-statefulset-valkey-acme-web.yaml 05-networkpolicy-valkey-acme-web-ingress.yaml 06-secret-app-web-redis-url.yaml " ]
 then ok; else bad "render --out-dir file names: $(ls "$work/manifests")"; fi
 if [ "$(stat -c %a "$work/manifests/01-secret-valkey-acme-web-auth.yaml")" = 600 ] &&
-   [ "$(stat -c %a "$work/manifests/04-statefulset-valkey-acme-web.yaml")" = 644 ]; then ok
+   [ "$(stat -c %a "$work/manifests/04-statefulset-valkey-acme-web.yaml")" = 600 ]; then ok
 else bad "render --out-dir modes"; fi
+
+# The files are written through unpredictable temporary names: a symlink planted at the
+# old predictable NAME.tmp is not followed, and what it points to stays untouched.
+mkdir -m 700 "$work/planted"
+echo untouched > "$work/outside"
+ln -s "$work/outside" "$work/planted/01-secret-valkey-acme-web-auth.yaml.tmp"
+run -n tenant-a render --tenant acme --app web --plan standard --out-dir "$work/planted" --password-file "$work/pw"
+if [ "$(cat "$work/outside")" = untouched ] && [ ! -L "$work/planted/01-secret-valkey-acme-web-auth.yaml" ] &&
+   ! grep -rqF FilePassword "$work/outside"; then ok
+else bad "render --out-dir followed a planted symlink at the temporary path"; fi
+# Every file is 0600 whatever the umask (and a directory render creates is 0700).
+old_umask=$(umask)
+umask 000
+run -n tenant-a render --tenant acme --app web --plan standard --out-dir "$work/open" --password-file "$work/pw"
+umask "$old_umask"
+expect_status 0 "render --out-dir with umask 000"
+if [ "$(stat -c %a "$work/open"/* | sort -u)" = 600 ] && [ "$(stat -c %a "$work/open")" = 700 ]; then ok
+else bad "render --out-dir modes under umask 000: $(stat -c '%a %n' "$work/open" "$work/open"/*)"; fi
+# DIR must be a real directory of ours that nobody else can write to: not a symlink, not group/world-writable.
+ln -s "$work/open" "$work/link"
+run -n tenant-a render --tenant acme --app web --out-dir "$work/link" --password-file "$work/pw"
+expect_status 1 "render --out-dir into a symlink"
+expect_one_error_line "render --out-dir into a symlink"
+mkdir -m 777 "$work/shared"
+run -n tenant-a render --tenant acme --app web --out-dir "$work/shared" --password-file "$work/pw"
+expect_status 1 "render --out-dir into a world-writable directory"
+expect_err_has "writable by others" "render --out-dir into a world-writable directory"
+if [ -z "$(ls "$work/shared")" ]; then ok; else bad "render wrote into a world-writable directory"; fi
 
 # The render transport: provision writes the same objects as render, in the same order.
 run -n tenant-a render --tenant acme --app web --plan pro --secrets exclude

@@ -32,6 +32,7 @@
 #include "transport/kubernetes/kube.h"
 #include "transport/kubernetes/kubeconfig.h"
 #include "util/json_tree.h"
+#include "util/json_wipe.h"
 
 extern char **environ;
 
@@ -316,7 +317,7 @@ int valkeyaddon__kube_exec_parse(struct valkeyaddon__kube_credential *out, valke
         return valkeyaddon__error(ctx, VALKEYADDON_ECONFIG, "the exec plugin's output is not valid JSON");
     error = read_credential(&c, ctx, root, expected_api_version);
     wipe_tree(root);
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     if (error < 0) {
         valkeyaddon__kube_credential_clear(&c);
         return error;

@@ -23,6 +23,7 @@
 #include "objects/objects.h"
 #include "transport/local/local.h"
 #include "util/json_tree.h"
+#include "util/json_wipe.h"
 
 #define WATCH_POLL_MS 100
 
@@ -86,7 +87,7 @@ static int load(yajl_val *root, struct valkeyaddon__local *l, valkeyaddon_ctx *c
     valkeyaddon__local_free_data(data, len);
     valkeyaddon__free(path);
     if (rc < 0) {
-        yajl_tree_free(*root);
+        valkeyaddon__json_free_secret(*root);
         *root = NULL;
     }
     return rc;
@@ -195,7 +196,7 @@ static int get_locked(valkeyaddon_buffer *out, struct valkeyaddon__local *l, val
                                        (long long)valkeyaddon__json_int(root, 1, "metadata", "generation", NULL),
                                        NULL, name);
     }
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     if (rc == VALKEYADDON_OK)
         rc = valkeyaddon_buffer_set(out, json, len);
     else
@@ -261,7 +262,7 @@ static int write_locked(valkeyaddon_buffer *out, struct valkeyaddon__local *l, v
         return rc;
     }
     if (!(root = valkeyaddon__local_parse(body, body_len)) || !YAJL_IS_OBJECT(root)) {
-        yajl_tree_free(root);
+        valkeyaddon__json_free_secret(root);
         return valkeyaddon__error(ctx, VALKEYADDON_EREJECTED,
                                   "local transport: %s %s/%s: the body is not a JSON object", r->kind, ns, name);
     }
@@ -307,8 +308,8 @@ rejected:
                                                        "JSON objects with integer numbers and no nulls are stored",
                                                        r->kind, ns, name);
 done:
-    yajl_tree_free(root);
-    yajl_tree_free(old);
+    valkeyaddon__json_free_secret(root);
+    valkeyaddon__json_free_secret(old);
     valkeyaddon__local_free_data(json, len);
     valkeyaddon__free(path);
     return rc;

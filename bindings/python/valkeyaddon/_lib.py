@@ -163,11 +163,12 @@ class KubernetesOptions(ctypes.Structure):
 
 class LocalOptions(ctypes.Structure):
     """valkeyaddon_local_options (transports.h)."""
-    VERSION = 1
+    VERSION = 2
     _fields_ = [("version", ctypes.c_uint),
                 ("state_dir", ctypes.c_char_p),
                 ("server_path", ctypes.c_char_p),
-                ("start_timeout_ms", ctypes.c_long)]
+                ("start_timeout_ms", ctypes.c_long),
+                ("lock_timeout_ms", ctypes.c_long)]
 
 
 class PostgresOptions(ctypes.Structure):

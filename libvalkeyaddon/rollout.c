@@ -143,6 +143,7 @@ struct waiter {
     void *payload;
     char resource_version[64]; /* of the last state seen; "" before any */
     int repeats;               /* the same version delivered again (a re-read after 410) */
+    int unversioned;           /* the transport's objects carry no resourceVersion: its watch starts "now" */
     struct progress_mark mark; /* the last progress */
     long long progress_at;     /* when it was seen (ms); 0 before any state */
 };
@@ -185,6 +186,8 @@ static void note_state(struct waiter *w, const char *json, size_t len)
     root = valkeyaddon__json_parse(text);
     valkeyaddon__free(text);
     rv = valkeyaddon__json_string(root, "metadata", "resourceVersion", NULL);
+    /* A transport that is not a cluster (memory, local, a binding's) may keep no versions at all. */
+    w->unversioned = root && !rv;
     if (rv && strlen(rv) < sizeof(w->resource_version)) {
         w->repeats = strcmp(rv, w->resource_version) == 0 ? w->repeats + 1 : 0;
         strcpy(w->resource_version, rv);
@@ -339,7 +342,7 @@ static int wait_loop(struct waiter *w, valkeyaddon_transport *t, long long deadl
             break;
         }
         until = stall_ms && w->progress_at ? earliest(deadline, w->progress_at + stall_ms) : deadline;
-        if (watching && (w->resource_version[0] || from_now)) {
+        if (watching && (w->resource_version[0] || from_now || w->unversioned)) {
             /* "0": any version, from the server's cache; only after versions kept expiring. */
             rc = t->watch(t, w->ctx, &valkeyaddon__statefulset_resource, w->namespace_, w->name,
                           from_now ? "0" : w->resource_version, (long)(until - now), on_event, w);

@@ -172,7 +172,7 @@ static void mark_of(struct progress_mark *m, const valkeyaddon_status_info *info
 }
 
 /* Remember the state's resourceVersion and whether it moved the rollout on. */
-static void note_state(struct waiter *w, const char *json, size_t len)
+static int note_state(struct waiter *w, const char *json, size_t len)
 {
     char *text = valkeyaddon__malloc(len + 1);
     struct progress_mark m;
@@ -180,7 +180,7 @@ static void note_state(struct waiter *w, const char *json, size_t len)
     const char *rv;
 
     if (!text)
-        return; /* the next state will tell; a missed mark only delays the deadline */
+        return valkeyaddon__error(w->ctx, VALKEYADDON_ENOMEM, "reading the StatefulSet's status: out of memory");
     memcpy(text, json, len);
     text[len] = '\0';
     root = valkeyaddon__json_parse(text);
@@ -198,6 +198,7 @@ static void note_state(struct waiter *w, const char *json, size_t len)
         w->progress_at = now_ms();
     }
     yajl_tree_free(root);
+    return VALKEYADDON_OK;
 }
 
 /* One StatefulSet state seen: report changes; 1 when Ready, a callback's stop, or an error. */
@@ -210,7 +211,8 @@ static int observe(struct waiter *w, const char *json, size_t len)
     if ((rc = project(&info, w->ctx, json, len, w->namespace_)) < 0)
         return rc;
     w->info = info;
-    note_state(w, json, len);
+    if ((rc = note_state(w, json, len)) < 0)
+        return rc;
     if (w->progress && (info.status != w->last_status || !info.rollout_complete)) {
         if ((rc = w->progress(&w->info, w->payload)) != 0)
             return rc;

@@ -28,7 +28,9 @@ extern const char valkeyaddon__start_script_body[];
  * Exec probes (the kubelet runs them in the container, with its environment):
  * valkey-cli authenticates with REDISCLI_AUTH, never -a. valkey-cli exits 0 on
  * an error reply such as NOAUTH, so the reply itself is checked, and its exit
- * status is not trusted either way.
+ * status is not trusted either way. They stay C strings, unlike the script:
+ * one-liners in the probe's argv (tests/objects/test_shellcheck.py checks them
+ * as rendered).
  */
 const char valkeyaddon__readiness_check[] =
     "r=$(valkey-cli -h 127.0.0.1 -p \"${VALKEY_PORT:-6379}\" ping 2>/dev/null) || :; [ \"$r\" = PONG ]";

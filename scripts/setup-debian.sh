@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev
     libcurl4-openssl-dev libyajl-dev libssl-dev libpq-dev libyaml-dev libsqlite3-dev libcmocka-dev
-    abigail-tools python3 openssl ca-certificates procps busybox valgrind
+    abigail-tools python3 openssl ca-certificates procps busybox valgrind shellcheck
     redis-server redis-tools postgresql prometheus-redis-exporter
     golang-go python3-pytest python3-venv python3-setuptools python3-pip
     python3-kubernetes

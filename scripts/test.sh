@@ -21,6 +21,8 @@ export VALKEYADDON_REQUIRE_POSTGRES=1
 export VALKEYADDON_REQUIRE_PYTHON_BINDING=1
 # The Go binding (tests/bindings/test_go.sh) needs golang-go from setup-debian.sh.
 export VALKEYADDON_REQUIRE_GO_BINDING=1
+# shellcheck (setup-debian.sh) over the scripts that run inside pods: tests/objects/test_shellcheck.py.
+export VALKEYADDON_REQUIRE_SHELLCHECK=1
 export VALKEYADDON_SCHEMA_DIR="$src/tests/objects/schema"
 jobs="$(nproc)"
 total_pass=0

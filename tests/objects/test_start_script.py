@@ -10,6 +10,9 @@ the probes pass with the password and fail without it, no password in any
 command line or in the server's environment, a 0600 config file; pro's
 replication (pod 0 primary, pods 1 and 2 replicas); and AOF switched on over
 an RDB-only dataset (standard then pro on the same data) without losing keys.
+Also: the rendered script is the plan's assignments followed by
+libvalkeyaddon/objects/start.sh as sh2c.sh embeds it, and that tree file, run
+as it is after the same assignments, writes the same config.
 
 Only temporary directories are written; every process started is killed.
 The password is generated here and never printed. Exit 77 (skip) when no
@@ -28,6 +31,8 @@ import tempfile
 import time
 
 TOP_BUILDDIR = os.environ.get("top_builddir", ".")
+TOP_SRCDIR = os.environ.get("top_srcdir", ".")
+START_SH = os.path.join(TOP_SRCDIR, "libvalkeyaddon", "objects", "start.sh")
 DUMP = os.path.join(TOP_BUILDDIR, "tests", "objects", "dump_objects")
 ALPHABET = string.ascii_letters + string.digits
 PASSWORD = "".join(secrets.choice(ALPHABET) for _ in range(32))
@@ -321,8 +326,8 @@ def check_probe_replies(tmp, bindir):
                                                                      "pass" if want else "fail"))
 
 
-def run_script(tmp, plan, label, env_extra, cgroup_files):
-    """Run the plan's script with a fake server that keeps a copy of its config; (exit status, config or None, output)."""
+def run_script(tmp, plan, label, env_extra, cgroup_files, script=None):
+    """Run the plan's script (or SCRIPT) with a fake server that keeps a copy of its config; (exit status, config or None, output)."""
     base = os.path.join(tmp, "logic", label)
     cgroup = os.path.join(base, "cgroup")
     os.makedirs(os.path.join(cgroup, "memory"))
@@ -340,13 +345,42 @@ def run_script(tmp, plan, label, env_extra, cgroup_files):
            "VALKEY_SERVER": fake, "FAKE_COPY": copy}
     env.update(env_extra)
     env = {k: v for k, v in env.items() if v is not None}
-    script = container(plan)["command"][2]
+    if script is None:
+        script = container(plan)["command"][2]
     out = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=30)
     config = None
     if os.path.exists(copy):
         with open(copy) as f:
             config = dict(line.split(" ", 1) for line in f.read().splitlines())
     return out.returncode, config, out.stdout + out.stderr
+
+
+def embedded(tree_text):
+    """What sh2c.sh embeds of a .sh file: every line but comment-only and blank ones."""
+    return "".join(line for line in tree_text.splitlines(keepends=True)
+                   if line.strip() and not line.lstrip().startswith("#"))
+
+
+def check_tree_file(tmp):
+    """The rendered script is the plan's assignments, then libvalkeyaddon/objects/start.sh; and that file,
+    run as it is in the tree (comments included) after the same assignments, does what the rendered one does."""
+    with open(START_SH) as f:
+        tree = f.read()
+    body = embedded(tree)
+    for plan in PLANS:
+        script = container(plan)["command"][2]
+        if not check(script.endswith(body), "%s: the rendered script ends with start.sh as embedded" % plan):
+            continue
+        prefix = script[:len(script) - len(body)]
+        check(all(line.startswith("# libvalkeyaddon start script") or
+                  (line.split("=", 1)[0].isidentifier() and "=" in line) for line in prefix.splitlines()),
+              "%s: before it, only the plan's assignments (and a comment)" % plan)
+        shared = {"VALKEY_DATA_DIR": os.path.join(tmp, "logic", "tree-data-" + plan)}
+        files = {"memory.max": "%d\n" % FAKE_LIMIT}
+        rendered = run_script(tmp, plan, "tree-rendered-" + plan, shared, files)
+        from_tree = run_script(tmp, plan, "tree-file-" + plan, shared, files, script=prefix + tree)
+        check(rendered[0] == 0 and rendered[1] is not None and from_tree == rendered,
+              "%s: start.sh from the tree, after the plan's assignments, writes the same config and log" % plan)
 
 
 def check_script_logic(tmp):
@@ -515,6 +549,7 @@ def main():
             return 1 if os.environ.get("VALKEYADDON_REQUIRE_REDIS") == "1" else 77
         print("# server: " + os.readlink(os.path.join(bindir, "valkey-server")))
         check_probe_replies(tmp, bindir)
+        check_tree_file(tmp)
         check_script_logic(tmp)
         for shell in shells():
             print("# shell: " + " ".join(shell))

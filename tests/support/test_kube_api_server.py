@@ -188,6 +188,24 @@ class Base(unittest.TestCase):
         self.assertLess(code, 300, out)
         return out
 
+    def settled(self, name, ns=None):
+        """The StatefulSet once the simulated controller has written its status for this generation.
+
+        A real controller-manager writes status right after every spec change (transcript 01),
+        so a test of no-op writes must start from the object as the controller left it.
+        """
+        path = STS_PATH.format(ns=ns or self.ns) + "/" + name
+        deadline = time.monotonic() + 10
+        last = None
+        while time.monotonic() < deadline:
+            obj = self.req("GET", path)[2]
+            done = (obj.get("status") or {}).get("observedGeneration") == obj["metadata"]["generation"]
+            if done and last == obj["metadata"]["resourceVersion"]:
+                return obj
+            last = obj["metadata"]["resourceVersion"] if done else None
+            time.sleep(0.1)
+        self.fail(f"StatefulSet {name}: the controller never settled")
+
 
 class TestAuth(Base):
     def test_no_credentials_is_401_status(self):
@@ -415,15 +433,16 @@ class TestApply(Base):
     ns = "apply"
 
     def test_create_then_noop(self):
-        code, first = self.apply(sts("noop", 3))
+        code, created = self.apply(sts("noop", 3))
         self.assertEqual(code, 201)
-        self.assertEqual(first["metadata"]["generation"], 1)
+        self.assertEqual(created["metadata"]["generation"], 1)
+        mf = created["metadata"]["managedFields"]
+        first = self.settled("noop")
         code, second = self.apply(sts("noop", 3))
         self.assertEqual(code, 200)
         self.assertEqual(second["metadata"]["resourceVersion"], first["metadata"]["resourceVersion"])
         self.assertEqual(second["metadata"]["generation"], 1)
         self.assertEqual(second, first)
-        mf = first["metadata"]["managedFields"]
         self.assertEqual([(m["manager"], m["operation"]) for m in mf], [("mgr", "Apply")])
         self.assertEqual(mf[0]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"],
                          {'k:{"name":"redis"}': {".": {}, "f:image": {}, "f:name": {}}})
@@ -469,7 +488,8 @@ class TestApply(Base):
         self.assertEqual(body["message"], 'Apply failed with 1 conflict: conflict with "a": .spec.replicas')
         code, body = self.apply(sts("two", 1), manager="b")
         self.assertEqual(code, 200, body)
-        managers = sorted(m["manager"] for m in body["metadata"]["managedFields"])
+        managers = sorted(m["manager"] for m in body["metadata"]["managedFields"]
+                          if m["operation"] == "Apply")
         self.assertEqual(managers, ["a", "b"])
 
     def test_several_conflicts(self):
@@ -534,7 +554,7 @@ class TestUpdateAndPatch(Base):
         self.assertEqual(code, 200, body)
         self.assertEqual(body["metadata"]["labels"], {"keep": "1"})
         self.assertEqual((body["spec"]["replicas"], body["metadata"]["generation"]), (3, 2))
-        rv = body["metadata"]["resourceVersion"]
+        rv = self.settled("mp")["metadata"]["resourceVersion"]
         code, _, again = self.req("PATCH", path, {"spec": {"replicas": 3}}, MERGE)
         self.assertEqual(again["metadata"]["resourceVersion"], rv)
         code, _, body = self.req("PATCH", path, [{"op": "replace", "path": "/spec/replicas", "value": 4}],
@@ -576,7 +596,8 @@ class TestUpdateAndPatch(Base):
                                           'subresource "scale" using apps/v1: .spec.replicas')
 
     def test_put_stale_resource_version_conflicts(self):
-        _, obj = self.apply(sts("put", 1), status=201)
+        self.apply(sts("put", 1), status=201)
+        obj = self.settled("put")  # the controller's status write moves the resourceVersion
         path = STS_PATH.format(ns=self.ns) + "/put"
         obj["spec"]["replicas"] = 2
         code, _, fresh = self.req("PUT", path, obj)
@@ -658,6 +679,8 @@ class TestStatus(Base):
     ns = "status"
 
     def test_status_subresource(self):
+        # Mode "off": no controller overwrites the status this test writes.
+        self.control("POST", "statefulset-status", {"namespace": self.ns, "name": "st", "mode": "off"})
         _, obj = self.apply(sts("st", 3), status=201)
         path = STS_PATH.format(ns=self.ns) + "/st/status"
         code, _, body = self.req("PATCH", path, {"status": {"replicas": 3, "readyReplicas": 5}}, MERGE)
@@ -908,6 +931,23 @@ class TestObservability(Base):
         self.assertIs(c.conn.sock, sock)
 
 
+def until(c, path, pred, timeout=10):
+    """GET path until pred(body) holds; the last body (fails the caller's assertion if never)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = c.request("GET", path)[2]
+        if pred(body) or time.monotonic() > deadline:
+            return body
+        time.sleep(0.02)
+
+
+def ready_pods(c, ns, prefix):
+    items = c.request("GET", f"/api/v1/namespaces/{ns}/pods")[2]["items"]
+    return sorted(p["metadata"]["name"] for p in items if p["metadata"]["name"].startswith(prefix)
+                  and any(x["type"] == "Ready" and x["status"] == "True"
+                          for x in p["status"].get("conditions", [])))
+
+
 class TestAutoReady(unittest.TestCase):
     def test_auto_ready_and_modes(self):
         srv = ServerProcess("autoready", "--auto-ready", "0.2")
@@ -915,33 +955,34 @@ class TestAutoReady(unittest.TestCase):
             c = srv.client()
             self.addCleanup(c.close)
             path = STS_PATH.format(ns="default")
-            w = Watch(srv, path + "?watch=1&resourceVersion=0&timeoutSeconds=5")
-            wait_for_watches(c, 1)
             code, _, body = c.request("PATCH", path + "/auto?fieldManager=m", sts("auto", 3), APPLY)
             self.assertEqual(code, 201, body)
-            first = w.next()
-            second = w.next()
-            w.close()
-            self.assertEqual((first["type"], second["type"]), ("ADDED", "MODIFIED"))
-            st = second["object"]["status"]
+            # The stand-in kubelet makes each pod Ready 0.2 s after creation; OrderedReady
+            # creates pod N+1 only then, so the status reaches 3 Ready pod by pod.
+            st = until(c, path + "/auto", lambda b: b["status"].get("readyReplicas") == 3)["status"]
             self.assertEqual((st["observedGeneration"], st["replicas"], st["readyReplicas"],
                               st["availableReplicas"], st["updatedReplicas"], st["currentReplicas"]),
                              (1, 3, 3, 3, 3, 3))
             self.assertEqual(st["currentRevision"], st["updateRevision"])
             self.assertTrue(st["currentRevision"].startswith("auto-"))
+            self.assertEqual(ready_pods(c, "default", "auto-"), ["auto-0", "auto-1", "auto-2"])
 
+            # partial: pods at ordinals >= 1 fail readiness.
             c.request("POST", "/_test/statefulset-status", {"name": "auto", "mode": "partial",
                                                             "ready_replicas": 1})
-            st = c.request("GET", path + "/auto")[2]["status"]
+            st = until(c, path + "/auto", lambda b: b["status"].get("readyReplicas") == 1)["status"]
             self.assertEqual((st["readyReplicas"], st["replicas"]), (1, 3))
+            self.assertEqual(ready_pods(c, "default", "auto-"), ["auto-0"])
 
+            # stall: the pod is created, never Ready; readyReplicas stays omitted (zero).
             c.request("POST", "/_test/statefulset-status", {"name": "stalled", "mode": "stall"})
             c.request("PATCH", path + "/stalled?fieldManager=m", sts("stalled", 2), APPLY)
             time.sleep(0.6)
             st = c.request("GET", path + "/stalled")[2]["status"]
-            self.assertEqual(st, {"replicas": 0, "availableReplicas": 0})
+            self.assertEqual((st["replicas"], st["availableReplicas"], st["observedGeneration"]), (1, 0, 1))
+            self.assertNotIn("readyReplicas", st)
             c.request("POST", "/_test/statefulset-status", {"name": "stalled", "mode": "ready"})
-            st = c.request("GET", path + "/stalled")[2]["status"]
+            st = until(c, path + "/stalled", lambda b: b["status"].get("readyReplicas") == 2)["status"]
             self.assertEqual(st["readyReplicas"], 2)
             c.close()
         finally:

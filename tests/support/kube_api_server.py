@@ -435,6 +435,20 @@ def go_base64_error(s):
 # Defaulting and per-kind validation
 # --------------------------------------------------------------------------
 
+def canonical_quantity(q):
+    """resource.Quantity's canonical form for the cases the library writes: "1000m" -> "1"."""
+    m = re.fullmatch(r"(\d+)m", q) if isinstance(q, str) else None
+    if m and int(m.group(1)) % 1000 == 0:
+        return str(int(m.group(1)) // 1000)
+    return q
+
+
+def canonical_resources(res):
+    for section in ("limits", "requests"):
+        if isinstance(res, dict) and isinstance(res.get(section), dict):
+            res[section] = {k: canonical_quantity(v) for k, v in res[section].items()}
+
+
 def default_pod_spec(spec):
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
@@ -446,6 +460,7 @@ def default_pod_spec(spec):
             if not isinstance(c, dict):
                 continue
             c.setdefault("resources", {})
+            canonical_resources(c["resources"])
             c.setdefault("terminationMessagePath", "/dev/termination-log")
             c.setdefault("terminationMessagePolicy", "File")
             image = str(c.get("image", ""))
@@ -467,9 +482,12 @@ def apply_defaults(rt, obj):
         spec.setdefault("podManagementPolicy", "OrderedReady")
         strategy = spec.setdefault("updateStrategy", {})
         if isinstance(strategy, dict):
-            strategy.setdefault("type", "RollingUpdate")
-            if strategy["type"] == "RollingUpdate":
-                strategy.setdefault("rollingUpdate", {"partition": 0})
+            # SetDefaults_StatefulSet: rollingUpdate only when the type was left out (transcript 09).
+            if not strategy.get("type"):
+                strategy["type"] = "RollingUpdate"
+                strategy.setdefault("rollingUpdate", {})
+            if strategy["type"] == "RollingUpdate" and isinstance(strategy.get("rollingUpdate"), dict):
+                strategy["rollingUpdate"].setdefault("partition", 0)
         spec.setdefault("revisionHistoryLimit", 10)
         policy = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
         if isinstance(policy, dict):
@@ -1217,6 +1235,10 @@ class Store:
             raise err_invalid(rt.group_kind, rt.group, rt.kind, name, errs)
         mgrs = Managers([], rt.api_version)
         self.record_update(rt, mgrs, None, new, (manager, "Update", ""))
+        if not (obj.get("metadata") or {}).get("finalizers"):
+            # Finalizers added by admission (pvc-protection) belong to no manager (transcript 09).
+            for k in mgrs.sets:
+                mgrs.sets[k] = {p for p in mgrs.sets[k] if p[:2] != ("f:metadata", "f:finalizers")}
         new["metadata"]["managedFields"] = mgrs.encode()
         if dry_run:
             return new
@@ -1608,10 +1630,27 @@ def render(rt, obj, in_list=False):
     for k in rt.body_order:
         if k in obj:
             out[k] = obj[k]
+    if rt.kind == "StatefulSet" and isinstance(out.get("spec"), dict):
+        out["spec"] = embedded_meta_nulls(out["spec"])
     for k, v in obj.items():
         if k not in out and k not in ("kind", "apiVersion"):
             out[k] = v
     return out
+
+
+def embedded_meta_nulls(spec):
+    """Embedded ObjectMeta serialises creationTimestamp as null (Go's metav1.Time is not omitempty)."""
+    spec = dict(spec)
+    if isinstance(spec.get("template"), dict):
+        spec["template"] = dict(spec["template"])
+        spec["template"]["metadata"] = dict({"creationTimestamp": None},
+                                            **(spec["template"].get("metadata") or {}))
+    if isinstance(spec.get("volumeClaimTemplates"), list):
+        spec["volumeClaimTemplates"] = [
+            dict(v, metadata=dict({"name": (v.get("metadata") or {}).get("name"), "creationTimestamp": None},
+                                  **(v.get("metadata") or {}))) if isinstance(v, dict) else v
+            for v in spec["volumeClaimTemplates"]]
+    return spec
 
 
 def scale_of(obj):
@@ -1731,7 +1770,8 @@ class StatefulSetController:
 
     Everything runs in one thread under the store's lock, one action (create or
     delete one pod, adopt, orphan) per StatefulSet per sync, like the real
-    controller with OrderedReady.  Kubelet modes per StatefulSet:
+    controller with OrderedReady; sync_delay (POST /_test/controller) is its
+    reaction time to an event and its pause after each action.  Kubelet modes per StatefulSet:
     "auto" (pods Ready --auto-ready seconds after creation; never without it),
     "ready" (pods Ready at once), "stall" (pods never made Ready),
     "partial" (every pod Ready once, then ordinals >= ready_replicas fail readiness),
@@ -1742,7 +1782,7 @@ class StatefulSetController:
         self.store, self.delay = store, delay
         self.modes = {}          # (ns, sts name) -> {"mode", "ready", "delay"}
         self.dirty = {}          # (ns, sts name) -> monotonic time of the next sync
-        self.gc_dirty = False
+        self.gc_due = None       # monotonic time of the next garbage-collector pass
         self.sync_delay = 0.0    # pause after each controller action (replays use it)
         self.pod_seen = {}       # pod uid -> monotonic time it was created
         store.listeners.append(self.on_event)
@@ -1756,7 +1796,7 @@ class StatefulSetController:
         meta = ev.obj["metadata"]
         ns = meta.get("namespace")
         if ev.rt is STS_RT:
-            self.dirty.setdefault((ns, meta["name"]), time.monotonic())
+            self.dirty.setdefault((ns, meta["name"]), time.monotonic() + self.sync_delay)
         elif ev.rt is POD_RT:
             if ev.type == "ADDED":
                 self.pod_seen[meta["uid"]] = time.monotonic()
@@ -1764,14 +1804,18 @@ class StatefulSetController:
                 self.pod_seen.pop(meta["uid"], None)
             ref = controller_of(ev.obj)
             if ref and ref.get("kind") == "StatefulSet":
-                self.dirty.setdefault((ns, ref["name"]), time.monotonic())
+                self.dirty.setdefault((ns, ref["name"]), time.monotonic() + self.sync_delay)
             else:
                 # An orphan may be adopted by a StatefulSet of its namespace.
                 for k in self.store.objects:
                     if k[0] == "apps" and k[1] == "statefulsets" and k[2] == ns:
-                        self.dirty.setdefault((ns, k[3]), time.monotonic())
+                        self.dirty.setdefault((ns, k[3]), time.monotonic() + self.sync_delay)
         if ev.type == "DELETED" or meta.get("deletionTimestamp") or meta.get("ownerReferences"):
-            self.gc_dirty = True
+            self.collect_soon()
+
+    def collect_soon(self):
+        if self.gc_due is None:
+            self.gc_due = time.monotonic() + self.sync_delay
 
     def set_mode(self, ns, name, mode, ready=0, delay=None):
         with self.store.cond:
@@ -1798,16 +1842,18 @@ class StatefulSetController:
                             del self.dirty[k]
                             if self.sync(*k) and k not in self.dirty:
                                 self.dirty[k] = time.monotonic() + self.sync_delay
-                    if self.gc_dirty:
-                        self.gc_dirty = False
+                    if self.gc_due is not None and self.gc_due <= time.monotonic():
+                        self.gc_due = None
                         self.collect()
                     waits += [self.kubelet()]
                 except ApiError:
                     # A conflicting write by a test between two steps: the next pass retries.
-                    self.gc_dirty = True
+                    self.collect_soon()
                 waits += [w - time.monotonic() for w in self.dirty.values()]
+                if self.gc_due is not None:
+                    waits.append(self.gc_due - time.monotonic())
                 waits = [w for w in waits if w is not None]
-                if self.gc_dirty or any(w <= 0 for w in waits):
+                if any(w <= 0 for w in waits):
                     self.store.cond.wait(timeout=0.005)
                     continue
                 self.store.cond.wait(timeout=min(waits + [1.0]))
@@ -2050,8 +2096,9 @@ class StatefulSetController:
         for k, o in st.objects.items():
             for r in o["metadata"].get("ownerReferences") or []:
                 dependents[r.get("uid")].append(k)
-        for k, o in list(st.objects.items()):
-            if k not in st.objects:
+        for k in list(st.objects):
+            o = st.objects.get(k)   # re-read: earlier steps of this pass may have changed it
+            if o is None:
                 continue
             meta = o["metadata"]
             rt = rt_of_key(k)
@@ -2076,7 +2123,8 @@ class StatefulSetController:
                 continue
             refs = meta.get("ownerReferences") or []
             if refs and not meta.get("deletionTimestamp"):
-                alive = [r for r in refs if r.get("uid") in by_uid and by_uid[r["uid"]][0] in st.objects]
+                alive = [r for r in refs if r.get("uid") in by_uid and by_uid[r["uid"]][0] in st.objects
+                         and st.objects[by_uid[r["uid"]][0]]["metadata"]["uid"] == r["uid"]]
                 if not alive:
                     st.delete(rt, k[2], k[3], {}, "Background", False)
 

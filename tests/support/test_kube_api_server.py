@@ -395,7 +395,13 @@ class TestCrud(Base):
         self.apply(sts("fg"), ns=self.ns, status=201)
         code, _, body = self.req("DELETE", base + "/fg", {"propagationPolicy": "Foreground"})
         self.assertEqual((code, body["metadata"]["finalizers"]), (200, ["foregroundDeletion"]))
+        # Foreground: the garbage collector deletes the pods first, then the StatefulSet goes.
+        deadline = time.monotonic() + 10
+        while self.req("GET", base + "/fg")[0] != 404 and time.monotonic() < deadline:
+            time.sleep(0.02)
         self.assertEqual(self.req("GET", base + "/fg")[0], 404)
+        pods = self.req("GET", f"/api/v1/namespaces/{self.ns}/pods")[2]["items"]
+        self.assertEqual([p["metadata"]["name"] for p in pods if p["metadata"]["name"].startswith("fg-")], [])
         cms = f"/api/v1/namespaces/{self.ns}/configmaps"
         self.req("POST", cms, {"metadata": {"name": "held", "finalizers": ["example.com/hold"]}})
         code, _, body = self.req("DELETE", cms + "/held")

@@ -954,6 +954,137 @@ def ready_pods(c, ns, prefix):
                           for x in p["status"].get("conditions", [])))
 
 
+class TestStatefulSetController(Base):
+    """Pods, claims, garbage collection and PVC protection (no --auto-ready: tests play kubelet)."""
+    ns = "ctl"
+
+    def with_claims(self, name, replicas, when_deleted):
+        return sts(name, replicas, extra_spec={
+            "persistentVolumeClaimRetentionPolicy": {"whenDeleted": when_deleted, "whenScaled": "Retain"},
+            "volumeClaimTemplates": [{"metadata": {"name": "data", "labels": {"tier": "db"}},
+                                      "spec": {"accessModes": ["ReadWriteOnce"],
+                                               "resources": {"requests": {"storage": "1Gi"}}}}]})
+
+    def names(self, plural, prefix):
+        items = self.req("GET", f"/api/v1/namespaces/{self.ns}/{plural}")[2]["items"]
+        return {o["metadata"]["name"]: o for o in items if o["metadata"]["name"].startswith(prefix)}
+
+    def wait(self, what, cond, timeout=10):
+        deadline = time.monotonic() + timeout
+        while not cond():
+            self.assertLess(time.monotonic(), deadline, what)
+            time.sleep(0.02)
+
+    def test_pods_claims_and_ready_through_pod_status(self):
+        pvcs = f"/api/v1/namespaces/{self.ns}/persistentvolumeclaims"
+        # A claim that exists before the StatefulSet is reused (adopted), never replaced.
+        code, _, pre = self.req("POST", pvcs, {"metadata": {"name": "data-own-1"}, "spec": {
+            "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}}}})
+        self.assertEqual(code, 201, pre)
+        self.apply(self.with_claims("own", 2, "Delete"), status=201)
+        self.wait("pod own-0", lambda: "own-0" in self.names("pods", "own-"))
+        time.sleep(0.3)
+        self.assertEqual(sorted(self.names("pods", "own-")), ["own-0"])  # OrderedReady waits
+        pod = self.names("pods", "own-")["own-0"]
+        uid = self.settled("own")["metadata"]["uid"]
+        labels = pod["metadata"]["labels"]
+        self.assertEqual((labels["app"], labels["statefulset.kubernetes.io/pod-name"],
+                          labels["apps.kubernetes.io/pod-index"]), ("own", "own-0", "0"))
+        self.assertTrue(labels["controller-revision-hash"].startswith("own-"))
+        self.assertEqual(pod["metadata"]["ownerReferences"], [
+            {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "own", "uid": uid,
+             "controller": True, "blockOwnerDeletion": True}])
+        self.assertEqual(pod["spec"]["volumes"], [{"name": "data", "persistentVolumeClaim":
+                                                   {"claimName": "data-own-0"}}])
+        self.assertEqual(pod["status"]["phase"], "Pending")
+        claim = self.names("persistentvolumeclaims", "data-own-")["data-own-0"]
+        self.assertEqual(claim["metadata"]["labels"], {"tier": "db", "app": "own"})
+        self.assertEqual(claim["metadata"]["ownerReferences"][0]["uid"], uid)
+        st = self.req("GET", STS_PATH.format(ns=self.ns) + "/own")[2]["status"]
+        self.assertNotIn("readyReplicas", st)
+        self.assertEqual((st["replicas"], st["updatedReplicas"]), (1, 1))
+        # The kubelet's write: pod 0 Ready, then pod 1 appears, then readyReplicas follows.
+        code, _, body = self.req("PATCH", f"/api/v1/namespaces/{self.ns}/pods/own-0/status",
+                                 {"status": {"phase": "Running", "conditions": [
+                                     {"type": "Ready", "status": "True"}]}}, MERGE)
+        self.assertEqual(code, 200, body)
+        self.wait("pod own-1", lambda: "own-1" in self.names("pods", "own-"))
+        self.control("POST", "pod-ready", {"namespace": self.ns, "name": "own-1"})
+        path = STS_PATH.format(ns=self.ns) + "/own"
+        st = until(self.c, path, lambda b: b["status"].get("readyReplicas") == 2)["status"]
+        self.assertEqual((st["readyReplicas"], st["availableReplicas"], st["currentReplicas"]), (2, 2, 2))
+        reused = self.names("persistentvolumeclaims", "data-own-")["data-own-1"]
+        self.assertEqual(reused["metadata"]["uid"], pre["metadata"]["uid"])
+        self.assertEqual(reused["spec"]["resources"]["requests"]["storage"], "5Gi")
+        self.assertEqual(reused["metadata"]["ownerReferences"][0]["uid"], uid)
+        # A pod that fails readiness lowers readyReplicas.
+        self.control("POST", "pod-ready", {"namespace": self.ns, "name": "own-1", "ready": False})
+        st = until(self.c, path, lambda b: b["status"].get("readyReplicas") == 1)["status"]
+        self.assertEqual(st["readyReplicas"], 1)
+
+    def test_retain_claims_survive_a_default_delete_and_pods_do_not(self):
+        self.apply(self.with_claims("keep", 1, "Retain"), status=201)
+        self.wait("claim", lambda: "data-keep-0" in self.names("persistentvolumeclaims", "data-keep-"))
+        self.wait("pod", lambda: "keep-0" in self.names("pods", "keep-"))
+        claim = self.names("persistentvolumeclaims", "data-keep-")["data-keep-0"]
+        self.assertNotIn("ownerReferences", claim["metadata"])
+        code, _, body = self.req("DELETE", STS_PATH.format(ns=self.ns) + "/keep")  # no policy
+        self.assertEqual((code, body["kind"], body["status"]), (200, "Status", "Success"))
+        self.wait("pods collected (Background)", lambda: not self.names("pods", "keep-"))
+        self.assertIn("data-keep-0", self.names("persistentvolumeclaims", "data-keep-"))
+
+    def test_orphan_keeps_pods_and_claims_and_a_re_create_adopts_them(self):
+        self.apply(self.with_claims("orph", 1, "Delete"), status=201)
+        self.wait("pod", lambda: "orph-0" in self.names("pods", "orph-"))
+        old_uid = self.settled("orph")["metadata"]["uid"]
+        code, _, body = self.req("DELETE", STS_PATH.format(ns=self.ns) + "/orph?propagationPolicy=Orphan")
+        self.assertEqual((code, body["metadata"]["finalizers"]), (200, ["orphan"]))
+        self.assertEqual(body["metadata"]["generation"], 2)
+        self.wait("StatefulSet gone", lambda: self.req("GET", STS_PATH.format(ns=self.ns) + "/orph")[0] == 404)
+        pod = self.names("pods", "orph-")["orph-0"]
+        claim = self.names("persistentvolumeclaims", "data-orph-")["data-orph-0"]
+        self.assertNotIn("ownerReferences", pod["metadata"])
+        self.assertNotIn("ownerReferences", claim["metadata"])
+        _, again = self.apply(self.with_claims("orph", 1, "Delete"), status=201)
+        new_uid = again["metadata"]["uid"]
+        self.assertNotEqual(new_uid, old_uid)
+        self.wait("adopted", lambda: [r["uid"] for r in self.names("pods", "orph-")["orph-0"]["metadata"]
+                                      .get("ownerReferences", [])] == [new_uid])
+        self.wait("claim adopted", lambda: [r["uid"] for r in self.names("persistentvolumeclaims", "data-orph-")
+                                            ["data-orph-0"]["metadata"].get("ownerReferences", [])] == [new_uid])
+        self.assertEqual(self.names("pods", "orph-")["orph-0"]["metadata"]["uid"], pod["metadata"]["uid"])
+
+    def test_claim_used_by_a_scheduled_pod_is_held(self):
+        pvcs = f"/api/v1/namespaces/{self.ns}/persistentvolumeclaims"
+        pods = f"/api/v1/namespaces/{self.ns}/pods"
+        self.req("POST", pvcs, {"metadata": {"name": "held"}, "spec": {
+            "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+        code, _, body = self.req("POST", pods, {"metadata": {"name": "user"}, "spec": {
+            "nodeName": "node-1", "containers": [{"name": "c", "image": "busybox"}],
+            "volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "held"}}]}})
+        self.assertEqual(code, 201, body)
+        code, _, body = self.req("DELETE", pvcs + "/held")
+        self.assertEqual((code, body["metadata"]["finalizers"]), (200, ["kubernetes.io/pvc-protection"]))
+        time.sleep(0.3)
+        self.assertEqual(self.req("GET", pvcs + "/held")[0], 200)
+        self.assertEqual(self.req("DELETE", pods + "/user")[0], 200)
+        self.wait("claim released", lambda: self.req("GET", pvcs + "/held")[0] == 404)
+
+    def test_required_namespaces(self):
+        srv = ServerProcess("nsreq", "--require-namespaces")
+        c = srv.client()
+        self.addCleanup(c.close)
+        code, _, body = c.request("POST", "/api/v1/namespaces/nowhere/configmaps", {"metadata": {"name": "x"}})
+        self.assertEqual((code, body["message"], body["details"]),
+                         (404, 'namespaces "nowhere" not found', {"name": "nowhere", "kind": "namespaces"}))
+        code, _, body = c.request("POST", "/api/v1/namespaces", {"metadata": {"name": "nowhere"}})
+        self.assertEqual((code, body["status"]["phase"]), (201, "Active"))
+        self.assertEqual(c.request("POST", "/api/v1/namespaces/nowhere/configmaps",
+                                   {"metadata": {"name": "x"}})[0], 201)
+        self.assertEqual(c.request("DELETE", "/api/v1/namespaces/nowhere")[0], 200)
+        self.assertEqual(c.request("GET", "/api/v1/namespaces/nowhere/configmaps/x")[0], 404)
+
+
 class TestAutoReady(unittest.TestCase):
     def test_auto_ready_and_modes(self):
         srv = ServerProcess("autoready", "--auto-ready", "0.2")

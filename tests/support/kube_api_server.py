@@ -1849,6 +1849,10 @@ class StatefulSetController:
                 except ApiError:
                     # A conflicting write by a test between two steps: the next pass retries.
                     self.collect_soon()
+                except Exception:  # noqa: BLE001 - a bug here must not silently stop the controllers
+                    import traceback
+                    traceback.print_exc()
+                    self.collect_soon()
                 waits += [w - time.monotonic() for w in self.dirty.values()]
                 if self.gc_due is not None:
                     waits.append(self.gc_due - time.monotonic())

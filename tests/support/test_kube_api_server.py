@@ -1070,6 +1070,29 @@ class TestStatefulSetController(Base):
         self.assertEqual(self.req("DELETE", pods + "/user")[0], 200)
         self.wait("claim released", lambda: self.req("GET", pvcs + "/held")[0] == 404)
 
+    def test_parallel_creates_every_pod_and_scale_down_goes_highest_first(self):
+        self.apply(sts("par", 3, extra_spec={"podManagementPolicy": "Parallel"}), status=201)
+        self.wait("all pods without readiness", lambda: len(self.names("pods", "par-")) == 3)
+        # The same name with OrderedReady (another namespace): one pod at a time, each
+        # made Ready by the test; then scale-down removes the highest ordinals.
+        self.apply(sts("par", 3), status=201, ns="ctl-ordered")
+        self.wait("pod 0", lambda: self.req("GET", "/api/v1/namespaces/ctl-ordered/pods/par-0")[0] == 200)
+        self.control("POST", "pod-ready", {"namespace": "ctl-ordered", "name": "par-0"})
+        path = STS_PATH.format(ns="ctl-ordered") + "/par"
+        st = until(self.c, path, lambda b: b["status"].get("readyReplicas") == 1
+                   and b["status"].get("replicas") == 2)["status"]
+        self.assertEqual((st["replicas"], st["readyReplicas"]), (2, 1))
+        self.control("POST", "pod-ready", {"namespace": "ctl-ordered", "name": "par-1"})
+        until(self.c, path, lambda b: b["status"].get("replicas") == 3)
+        self.control("POST", "pod-ready", {"namespace": "ctl-ordered", "name": "par-2"})
+        until(self.c, path, lambda b: b["status"].get("readyReplicas") == 3)
+        self.apply(sts("par", 1), ns="ctl-ordered", status=200)
+        st = until(self.c, path, lambda b: b["status"].get("replicas") == 1
+                   and b["status"].get("observedGeneration") == 2)["status"]
+        self.assertEqual((st["replicas"], st["readyReplicas"]), (1, 1))
+        pods = self.req("GET", "/api/v1/namespaces/ctl-ordered/pods")[2]["items"]
+        self.assertEqual([p["metadata"]["name"] for p in pods], ["par-0"])
+
     def test_required_namespaces(self):
         srv = ServerProcess("nsreq", "--require-namespaces")
         c = srv.client()

@@ -1774,7 +1774,7 @@ class StatefulSetController:
     reaction time to an event and its pause after each action.  Kubelet modes per StatefulSet:
     "auto" (pods Ready --auto-ready seconds after creation; never without it),
     "ready" (pods Ready at once), "stall" (pods never made Ready),
-    "partial" (every pod Ready once, then ordinals >= ready_replicas fail readiness),
+    "partial" (pods Ready until all exist, then ordinals >= ready_replicas fail readiness),
     "off" (the controller leaves the StatefulSet alone: no pods, no status writes).
     """
 

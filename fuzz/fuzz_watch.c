@@ -6,13 +6,16 @@
  * exported function renamed away so that the library's copy is not needed).
  * Input: byte 0 the chunk size (1 to 256), byte 1 bit 0 "the callback stops
  * after the first event", the rest the stream. Checks: what reaches the
- * callback is a known event type and valid JSON of an object.
+ * callback is a known event type and valid JSON of an object, and no line
+ * longer than the cap (MAX_LINE here, small so that inputs reach it) is kept.
  */
 #define valkeyaddon__kube_watch fuzz_unused_kube_watch
 #include "transport/kubernetes/watch.c"
 #undef valkeyaddon__kube_watch
 
 #include "fuzz.h"
+
+#define MAX_LINE 4096
 
 struct seen {
     int stop;
@@ -52,11 +55,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     w.payload = &seen;
     w.line = (valkeyaddon_buffer)VALKEYADDON__BUFFER_INIT;
     w.http_status = 200; /* set: on_stream asks libcurl only while it is 0 */
+    w.max_line = MAX_LINE;
+    w.max_body = MAX_LINE;
     for (at = 0; at < size - 2; at += n) {
         n = size - 2 - at < chunk ? size - 2 - at : chunk;
         taken = on_stream(copy + at, 1, n, &w);
         if (taken != n) {
-            FUZZ_ASSERT(taken == 0 && (w.result || w.gone));
+            FUZZ_ASSERT(taken == 0 && (w.result || w.gone || w.too_large));
             break;
         }
     }
@@ -65,6 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (w.result < 0)
         FUZZ_ASSERT(valkeyaddon_ctx_error_code(w.ctx) == w.result);
     FUZZ_ASSERT(strlen(w.resource_version) < sizeof(w.resource_version));
+    FUZZ_ASSERT(w.line.len <= MAX_LINE);
     valkeyaddon__buffer_dispose_secret(&w.line);
     fuzz_ctx_free(w.ctx);
     free(copy);

@@ -13,6 +13,7 @@
 #include "ctx.h"
 #include "objects/json.h"
 #include "util/json_tree.h"
+#include "util/json_wipe.h"
 #include "util/base64.h"
 
 /* Copy a parsed node. Our builders emit only strings, integers, booleans, maps and arrays. */
@@ -143,9 +144,9 @@ int valkeyaddon__stamp_object_by(valkeyaddon_ctx *ctx, struct valkeyaddon__objec
 
     /* A marked non-Secret body is its own hashed form, and is stamped by splicing: no parse at all. */
     if (!marked || is_secret(object)) {
-        root = yajl_tree_parse(object->json, NULL, 0);
+        root = yajl_tree_parse(object->json, NULL, 0); /* our builder's body: not outside input */
         if (!root || !YAJL_IS_OBJECT(root)) {
-            yajl_tree_free(root);
+            valkeyaddon__json_free_secret(root);
             return valkeyaddon__error(ctx, VALKEYADDON_ERROR, "%s %s: the built body is not a JSON object",
                                       object->resource->kind, object->name);
         }
@@ -163,7 +164,7 @@ int valkeyaddon__stamp_object_by(valkeyaddon_ctx *ctx, struct valkeyaddon__objec
             snprintf(hash + 2 * i, 3, "%02x", digest[i]);
         error = marked ? splice(&stamped, &stamped_len, object, hash) : rewrite(&stamped, &stamped_len, root, 0, hash);
     }
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     if (error < 0)
         return valkeyaddon__error(ctx, error, "%s %s: %s while stamping the body with its hash",
                                   object->resource->kind, object->name,
@@ -189,7 +190,7 @@ static int is_zero(yajl_val v)
 }
 
 /* A resource quantity ("256Mi", "100m", "1.5G") as a number; 0 when s is not one. */
-static int quantity(const char *s, long double *out)
+int valkeyaddon__quantity(const char *s, long double *out)
 {
     static const struct { const char *suffix; long double scale; } suffixes[] = {
         { "", 1.0L }, { "n", 1e-9L }, { "u", 1e-6L }, { "m", 1e-3L }, { "k", 1e3L }, { "M", 1e6L },
@@ -221,7 +222,7 @@ static int same_quantity(const char *a, const char *b)
 {
     long double x, y, difference;
 
-    if (!quantity(a, &x) || !quantity(b, &y))
+    if (!valkeyaddon__quantity(a, &x) || !valkeyaddon__quantity(b, &y))
         return 0;
     /* Both are non-negative (no sign is parsed); a relative tolerance absorbs the scaling's rounding. */
     difference = x > y ? x - y : y - x;
@@ -321,8 +322,9 @@ int valkeyaddon__object_is_current(const struct valkeyaddon__object *object, con
 
     if (!live || !object->json)
         return 0;
-    ours = yajl_tree_parse(object->json, NULL, 0);
-    theirs = yajl_tree_parse(live, NULL, 0);
+    ours = yajl_tree_parse(object->json, NULL, 0); /* our builder's body: not outside input */
+    /* The live object comes from the server: through the depth guard (json_tree.h), or its free overflows the stack. */
+    theirs = valkeyaddon__json_parse(live);
     if (!ours || !theirs || !YAJL_IS_OBJECT(ours) || !YAJL_IS_OBJECT(theirs)) {
         same = 0;
     } else {
@@ -337,14 +339,14 @@ int valkeyaddon__object_is_current(const struct valkeyaddon__object *object, con
                 same = covers(mine, there, is_secret(object) && strcmp(key, "data") == 0 ? SECRET_DATA : PLAIN);
         }
     }
-    yajl_tree_free(ours);
-    yajl_tree_free(theirs);
+    valkeyaddon__json_free_secret(ours);
+    valkeyaddon__json_free_secret(theirs);
     return same;
 }
 
 int valkeyaddon__statefulset_unrealised(const char *live)
 {
-    yajl_val root = live ? yajl_tree_parse(live, NULL, 0) : NULL;
+    yajl_val root = live ? valkeyaddon__json_parse(live) : NULL;
     int unrealised = !root || valkeyaddon__json_int(root, 0, "status", "readyReplicas", NULL) <
                                   valkeyaddon__json_int(root, 1, "spec", "replicas", NULL);
 

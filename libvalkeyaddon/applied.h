@@ -39,4 +39,6 @@ int valkeyaddon__object_is_current(const struct valkeyaddon__object *object, con
  * realised again only by writing it (docs/request-economy.md).
  */
 int valkeyaddon__statefulset_unrealised(const char *live);
+/* A resource quantity ("256Mi", "100m", "1.5G") as a number in *out: 1, or 0 when s is not one. */
+int valkeyaddon__quantity(const char *s, long double *out);
 #endif

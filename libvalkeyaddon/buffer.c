@@ -23,6 +23,11 @@ static size_t capacity_for(size_t cap, size_t needed)
     return cap;
 }
 
+/*
+ * Room for needed bytes after the content. Grown by copy, wipe, free rather
+ * than realloc: a realloc that moves the block leaves the old one, which may
+ * hold a Secret (an HTTP body, a watch line), unwiped in the heap.
+ */
 static int reserve(valkeyaddon_buffer *buf, size_t needed)
 {
     size_t cap;
@@ -34,9 +39,13 @@ static int reserve(valkeyaddon_buffer *buf, size_t needed)
         return VALKEYADDON_OK;
     if (!(cap = capacity_for(buf->cap, needed)))
         return VALKEYADDON_ENOMEM;
-    grown = valkeyaddon__realloc(buf->data, cap);
-    if (!grown)
+    if (!(grown = valkeyaddon__malloc(cap)))
         return VALKEYADDON_ENOMEM;
+    if (buf->data) {
+        memcpy(grown, buf->data, buf->len + 1);
+        OPENSSL_cleanse(buf->data, buf->cap);
+        valkeyaddon__free(buf->data);
+    }
     buf->data = grown;
     buf->cap = cap;
     return VALKEYADDON_OK;

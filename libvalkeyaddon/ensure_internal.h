@@ -1,25 +1,27 @@
 /*
- * The provision flow's entry points into ensure.c: the same work as
- * ensure_valkey() and ensure_redis_url_secret(), but the flow hands the
- * REDIS_URL from one to the other, so the auth Secret is read once per
- * provision (docs/request-economy.md).
+ * The one ensure behind ensure_valkey(), valkeyaddon_ensure_valkey_with()
+ * and the provision flow. The flow also has it converge the app Secret with
+ * the REDIS_URL in hand, so that every object (the app Secret included) is
+ * read and its owner checked before the first write, and the auth Secret is
+ * read once per provision (docs/request-economy.md).
  */
 #ifndef VALKEYADDON_ENSURE_INTERNAL_H
 #define VALKEYADDON_ENSURE_INTERNAL_H
 #include <stddef.h>
 #include "valkeyaddon/ensure.h"
 
-/*
- * ensure_valkey(), also giving the auth Secret's uri as it now is (*uri,
- * valkeyaddon__malloc'd: free with valkeyaddon__free_secret) when uri is not NULL.
- */
-int valkeyaddon__ensure_valkey(valkeyaddon_ensure_result *out, char **uri, valkeyaddon_ctx *ctx,
-                               const char *namespace_, const char *tenant_id, const char *app_id, const char *plan);
+struct valkeyaddon__ensure_request {
+    const char *namespace_;
+    const char *tenant_id;
+    const char *app_id;
+    const char *plan;          /* NULL: free */
+    /* When plan is unknown and no StatefulSet names its plan: the plan to keep (the flow's row), or NULL. */
+    const char *recorded_plan;
+    int allow_data_loss;
+    int with_app_secret;       /* also converge app-{app_id}-redis-url */
+    const char *step;          /* out: the step that failed ("ensure_valkey" or "ensure_redis_url_secret") */
+};
 
-/*
- * ensure_redis_url_secret() with the uri already known. fresh: the auth Secret
- * was just created, so the app Secret is applied without reading it first.
- */
-int valkeyaddon__ensure_redis_url_with(valkeyaddon_ctx *ctx, const char *namespace_, const char *tenant_id,
-                                       const char *app_id, const char *uri, size_t uri_len, int fresh);
+/* ensure_valkey() as the request says. */
+int valkeyaddon__ensure(valkeyaddon_ensure_result *out, valkeyaddon_ctx *ctx, struct valkeyaddon__ensure_request *req);
 #endif

@@ -28,6 +28,7 @@ const char *valkeyaddon_strerror(int code)
     case VALKEYADDON_ETLS: return "TLS failure";
     case VALKEYADDON_ESERVER: return "server error";
     case VALKEYADDON_ENOTSUPPORTED: return "not supported";
+    case VALKEYADDON_EDATALOSS: return "the change would delete data";
     }
     return "unknown error code";
 }

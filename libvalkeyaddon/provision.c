@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ struct flow {
     void *payload;
     int stopped; /* the caller's progress callback asked to stop waiting */
     int fell_back;
+    int plan_kept; /* the plan asked for is unknown and the add-on kept row.plan */
 };
 
 static int check_ctx(valkeyaddon_ctx *ctx)
@@ -189,7 +191,10 @@ static int wait_and_record(struct flow *f)
     error = valkeyaddon_wait_ready(&info, f->ctx, o->namespace_, o->tenant_id, o->app_id, timeout, on_progress, f);
     if (error == VALKEYADDON_OK) {
         /* The operator should still learn that the plan asked for does not exist. */
-        if (f->fell_back)
+        if (f->plan_kept)
+            snprintf(message, sizeof(message), "%.180s (plan \"%.32s\" is unknown: the add-on keeps plan %s)",
+                     info.message, o->plan, f->row.plan);
+        else if (f->fell_back)
             snprintf(message, sizeof(message), "%.200s (plan \"%.32s\" is unknown: plan free is used)",
                      info.message, o->plan);
         else
@@ -235,15 +240,43 @@ static int read_back(valkeyaddon_addon_row *out, struct flow *f, int result)
     return result;
 }
 
+/*
+ * The row of this app_id, if any: one recorded under another tenant is
+ * ECONFLICT (one tenant never takes over another's record). *found: there is one.
+ */
+static int existing_row(valkeyaddon_addon_row *row, int *found, struct flow *f)
+{
+    valkeyaddon_storage *s = f->ctx->storage;
+    int error;
+
+    *found = 0;
+    memset(row, 0, sizeof(*row));
+    row->version = VALKEYADDON_ADDON_ROW_VERSION;
+    error = s->get(row, s, f->ctx, f->row.app_id, f->row.addon_type);
+    if (error == VALKEYADDON_ENOTFOUND) {
+        valkeyaddon__begin(f->ctx);
+        return VALKEYADDON_OK;
+    }
+    if (error < 0)
+        return valkeyaddon__storage_failed(f->ctx, error, "reading the add-on's record");
+    if (strcmp(row->tenant_id, f->row.tenant_id) != 0)
+        return valkeyaddon__error(f->ctx, VALKEYADDON_ECONFLICT,
+                                  "app %s is recorded under tenant %s, not %s; nothing was changed",
+                                  f->row.app_id, row->tenant_id, f->row.tenant_id);
+    *found = 1;
+    return VALKEYADDON_OK;
+}
+
 int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ensure_result *ensured_out, valkeyaddon_ctx *ctx,
                           const valkeyaddon_provision_options *options)
 {
     valkeyaddon_ensure_result ensured = VALKEYADDON_ENSURE_RESULT_INIT;
+    struct valkeyaddon__ensure_request req;
+    valkeyaddon_addon_row recorded;
     valkeyaddon_plan_config plan;
     valkeyaddon_storage *s;
     struct flow f;
-    char *uri = NULL;
-    int error;
+    int error, found;
 
     if ((error = check_ctx(ctx)) < 0 || (error = check_row_version(ctx, out)) < 0)
         return error;
@@ -258,6 +291,14 @@ int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ensure_result 
         return error;
     s = ctx->storage;
     f.fell_back = plan.fell_back;
+    if ((error = existing_row(&recorded, &found, &f)) < 0)
+        return error;
+    /* A typo never changes an existing add-on: until the cluster says otherwise, it keeps the recorded plan. */
+    if (plan.fell_back && found) {
+        memcpy(f.row.plan, recorded.plan, sizeof(f.row.plan));
+        snprintf(f.row.status_message, sizeof(f.row.status_message),
+                 "plan \"%.32s\" is unknown: the add-on keeps plan %s", options->plan, recorded.plan);
+    }
     if (plan.fell_back)
         valkeyaddon__log(ctx, VALKEYADDON_LOG_WARNING, "%s", f.row.status_message);
 
@@ -265,24 +306,35 @@ int valkeyaddon_provision(valkeyaddon_addon_row *out, valkeyaddon_ensure_result 
     if ((error = s->upsert(NULL, s, ctx, &f.row)) < 0)
         return valkeyaddon__storage_failed(ctx, error, "recording the add-on");
 
-    /* The REDIS_URL comes back from ensure_valkey: the auth Secret is read once (docs/request-economy.md). */
-    if ((error = valkeyaddon__ensure_valkey(&ensured, &uri, ctx, options->namespace_, options->tenant_id,
-                                            options->app_id, plan.plan)) < 0)
-        return read_back(out, &f, step_failed(&f, error, "ensure_valkey"));
-    valkeyaddon__log(ctx, VALKEYADDON_LOG_INFO, "%s/%s: %d object write(s)%s", options->namespace_, ensured.name,
-                     (int)ensured.objects_written, ensured.password_created ? ", password created" : "");
+    /* The app Secret too: every object is read and its owner checked before the first write. */
+    memset(&req, 0, sizeof(req));
+    req.namespace_ = options->namespace_;
+    req.tenant_id = options->tenant_id;
+    req.app_id = options->app_id;
+    req.plan = options->plan ? options->plan : "free";
+    req.recorded_plan = found ? recorded.plan : NULL;
+    req.allow_data_loss = options->version >= 2 && options->allow_data_loss;
+    req.with_app_secret = 1;
+    if ((error = valkeyaddon__ensure(&ensured, ctx, &req)) < 0)
+        return read_back(out, &f, step_failed(&f, error, req.step));
+    valkeyaddon__log(ctx, VALKEYADDON_LOG_INFO, "%s/%s: %d object write(s)%s%s", options->namespace_, ensured.name,
+                     (int)ensured.objects_written, ensured.password_created ? ", password created" : "",
+                     ensured.password_rollout ? ", pods rolling to the new password" : "");
+    f.plan_kept = ensured.plan_kept;
+    /* The plan the cluster has (kept from its StatefulSet) is the one to record. */
+    if (strcmp(f.row.plan, ensured.plan) != 0) {
+        memcpy(f.row.plan, ensured.plan, sizeof(f.row.plan));
+        if (ensured.plan_kept)
+            snprintf(f.row.status_message, sizeof(f.row.status_message),
+                     "plan \"%.32s\" is unknown: the add-on keeps plan %s", options->plan, ensured.plan);
+        if ((error = s->upsert(NULL, s, ctx, &f.row)) < 0)
+            return valkeyaddon__storage_failed(ctx, error, "recording the add-on's plan");
+    }
     if (ensured_out) {
         unsigned int version = ensured_out->version;
-        *ensured_out = ensured;
+        memcpy(ensured_out, &ensured, version >= 2 ? sizeof(ensured) : offsetof(valkeyaddon_ensure_result, plan_kept));
         ensured_out->version = version;
-        /* ensure_valkey was given the plan already resolved; the fall-back happened here. */
-        ensured_out->fell_back = plan.fell_back;
     }
-    error = valkeyaddon__ensure_redis_url_with(ctx, options->namespace_, options->tenant_id, options->app_id, uri,
-                                               strlen(uri), ensured.password_created);
-    valkeyaddon__free_secret(uri, (size_t)-1);
-    if (error < 0)
-        return read_back(out, &f, step_failed(&f, error, "ensure_redis_url_secret"));
 
     if (options->no_wait)
         error = record(&f, VALKEYADDON_STATUS_CREATING, "objects written; not waiting (check with status)", 0);

@@ -9,6 +9,7 @@
 #include "secret_data.h"
 #include "util/base64.h"
 #include "util/json_tree.h"
+#include "util/json_wipe.h"
 
 int valkeyaddon__secret_data(unsigned char **value, size_t *len, const char *json, const char *key)
 {
@@ -20,7 +21,7 @@ int valkeyaddon__secret_data(unsigned char **value, size_t *len, const char *jso
     if (!(root = valkeyaddon__json_parse(json)))
         return VALKEYADDON_EINVAL;
     if (!YAJL_IS_OBJECT(root)) {
-        yajl_tree_free(root);
+        valkeyaddon__json_free_secret(root);
         return VALKEYADDON_EINVAL;
     }
     path[0] = "data";
@@ -33,6 +34,6 @@ int valkeyaddon__secret_data(unsigned char **value, size_t *len, const char *jso
         error = VALKEYADDON_EINVAL;
     else
         error = valkeyaddon__base64_decode(value, len, node->u.string, strlen(node->u.string));
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     return error;
 }

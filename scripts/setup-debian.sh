@@ -7,7 +7,7 @@ packages=(
     build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev
     libcurl4-openssl-dev libyajl-dev libssl-dev libpq-dev libyaml-dev libsqlite3-dev libcmocka-dev
     abigail-tools python3 openssl ca-certificates procps busybox valgrind
-    redis-server redis-tools postgresql
+    redis-server redis-tools postgresql prometheus-redis-exporter
     golang-go python3-pytest python3-venv python3-setuptools python3-pip
     python3-kubernetes
 )

@@ -14,7 +14,7 @@ cd "$src"
 bash scripts/setup-debian.sh
 
 # CI has every checker installed: a missing one is a failure, not a skip.
-export VALKEYADDON_REQUIRE_ABI_CHECK=1 VALKEYADDON_REQUIRE_SCHEMA=1 VALKEYADDON_REQUIRE_REDIS=1
+export VALKEYADDON_REQUIRE_ABI_CHECK=1 VALKEYADDON_REQUIRE_SCHEMA=1 VALKEYADDON_REQUIRE_REDIS=1 VALKEYADDON_REQUIRE_EXPORTER=1
 # The PostgreSQL server package (postgresql) comes from setup-debian.sh; tests/support/pg.sh runs it.
 export VALKEYADDON_REQUIRE_POSTGRES=1
 # The Python binding: pytest and python3-venv come from setup-debian.sh.

@@ -49,6 +49,18 @@ int cli_parse_addon_args(struct cli *cli, int argc, char **argv, struct addon_ar
             args->no_wait = 1;
             continue;
         }
+        if (strcmp(argv[i], "--allow-data-loss") == 0 && (args->accepts & ADDON_ARG_ALLOW_DATA_LOSS)) {
+            args->allow_data_loss = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--delete-data") == 0 && (args->accepts & ADDON_ARG_DELETE_DATA)) {
+            args->delete_data = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--no-network-policy") == 0 && (args->accepts & ADDON_ARG_PLAN)) {
+            args->no_network_policy = 1;
+            continue;
+        }
         if (cli_take_value(argc, argv, &i, "--tenant", &value)) {
             args->tenant = value;
         } else if (cli_take_value(argc, argv, &i, "--app", &value)) {
@@ -66,7 +78,20 @@ int cli_parse_addon_args(struct cli *cli, int argc, char **argv, struct addon_ar
     }
     if (!args->tenant || !args->app)
         return -cli_usage_error(cli, "--tenant and --app are both required");
+    if (args->no_network_policy && (i = cli_no_network_policy(cli)) != CLI_EXIT_OK)
+        return -i;
     return 0;
+}
+
+int cli_no_network_policy(struct cli *cli)
+{
+    valkeyaddon_object_options options = VALKEYADDON_OBJECT_OPTIONS_INIT;
+    int rc;
+
+    options.no_network_policy = 1;
+    if ((rc = valkeyaddon_ctx_set_object_options(cli->ctx, &options)) < 0)
+        return cli_fail_library(cli, rc, NULL);
+    return CLI_EXIT_OK;
 }
 
 int cli_print_rendered(const char *kind, const char *name, const char *text, size_t len, void *payload)
@@ -137,6 +162,7 @@ int cli_connect(struct cli *cli)
     options.kubeconfig = cli->kubeconfig;
     options.context = cli->kube_context;
     options.in_cluster = cli->in_cluster;
+    options.allow_insecure_http = cli->allow_insecure_http;
     options.retry_deadline_ms = cli->retry_deadline_ms;
     if ((rc = valkeyaddon_transport_kubernetes_new(&t, cli->ctx, &options)) < 0)
         return cli_fail_library(cli, rc, "check --kubeconfig, --context or --in-cluster");

@@ -26,8 +26,10 @@ struct cli {
     const char *kubeconfig;
     const char *kube_context;
     int in_cluster;
+    int allow_insecure_http; /* --allow-insecure-http */
     const char *namespace_;
     const char *database;
+    const char *database_file; /* --database-file: the URL in a file, out of argv */
     const char *state_dir;
     int format;              /* enum cli_format; -1 until chosen */
     int quiet, verbose;
@@ -58,15 +60,26 @@ void cli_json_null(yajl_gen g, const char *key);
 int cli_take_value(int argc, char **argv, int *i, const char *name, const char **value);
 
 /* The arguments of commands that act on one add-on. */
-enum { ADDON_ARG_PLAN = 1, ADDON_ARG_TIMEOUT = 2, ADDON_ARG_NO_WAIT = 4 };
+enum {
+    ADDON_ARG_PLAN = 1,
+    ADDON_ARG_TIMEOUT = 2,
+    ADDON_ARG_NO_WAIT = 4,
+    ADDON_ARG_ALLOW_DATA_LOSS = 8,
+    ADDON_ARG_DELETE_DATA = 16
+};
 struct addon_args {
     int accepts; /* ADDON_ARG_* this command takes besides --tenant and --app */
     const char *tenant, *app, *plan;
     long timeout_ms;
     int no_wait;
+    int allow_data_loss; /* --allow-data-loss */
+    int delete_data;     /* --delete-data */
+    int no_network_policy; /* --no-network-policy (with ADDON_ARG_PLAN) */
 };
 /* 0 parsed; 1 help printed (exit 0); negative: -exit code after a usage error. Set args->accepts first. */
 int cli_parse_addon_args(struct cli *cli, int argc, char **argv, struct addon_args *args, const char *help);
+/* --no-network-policy: object options without the NetworkPolicy (docs/objects.md). Returns an exit code. */
+int cli_no_network_policy(struct cli *cli);
 /* "90s", "5m", "1h", "250ms", or plain seconds: 0, or -1 when malformed. */
 int cli_parse_duration(const char *text, long *ms);
 /* Give cli->ctx the selected transport and settle cli->namespace_. Returns an exit code. */

@@ -8,12 +8,17 @@
 
 static const char help[] =
     "Usage: valkeyaddon provision --tenant T --app A [--plan P] [--no-wait] [--timeout DURATION]\n"
+    "                             [--allow-data-loss] [--no-network-policy]\n"
     "\n"
     "The whole flow: record the add-on as creating in --database, create or converge the\n"
     "auth Secret (its password is created once and never rotated), the Services, the\n"
     "StatefulSet and the app's REDIS_URL Secret, wait until Ready (default 5m) unless\n"
     "--no-wait, and record ready or failed. Running it again converges and changes nothing\n"
-    "that is right. An unknown plan falls back to free, with a warning.\n"
+    "that is right. An unknown plan makes a new add-on free, with a warning; an existing\n"
+    "add-on keeps its plan, and the command says so and exits 1.\n"
+    "A plan change that would delete data (to free, or to a smaller volume) is refused\n"
+    "unless --allow-data-loss is given.\n"
+    "--no-network-policy leaves out the NetworkPolicy {name}-ingress (docs/objects.md).\n"
     "Exit 4 when still Creating at the timeout, 5 when only partly ready.\n";
 
 /* Render prints the objects as the flow writes them; there is nothing to report after. */
@@ -59,7 +64,7 @@ int cmd_provision(struct cli *cli, int argc, char **argv)
     struct addon_args args;
     int rc;
 
-    args.accepts = ADDON_ARG_PLAN | ADDON_ARG_TIMEOUT | ADDON_ARG_NO_WAIT;
+    args.accepts = ADDON_ARG_PLAN | ADDON_ARG_TIMEOUT | ADDON_ARG_NO_WAIT | ADDON_ARG_ALLOW_DATA_LOSS;
     if ((rc = cli_parse_addon_args(cli, argc, argv, &args, help)) != 0)
         return rc > 0 ? CLI_EXIT_OK : -rc;
     if ((rc = valkeyaddon_check_id(cli->ctx, "tenant_id", args.tenant)) < 0 ||
@@ -79,9 +84,10 @@ int cmd_provision(struct cli *cli, int argc, char **argv)
     options.timeout_ms = args.timeout_ms;
     options.progress = cli_show_progress;
     options.progress_payload = cli;
+    options.allow_data_loss = args.allow_data_loss;
     rc = valkeyaddon_provision(&row, &ensured, cli->ctx, &options);
     cli_end_progress(cli);
-    if (ensured.fell_back && !cli->quiet)
+    if (ensured.fell_back && !ensured.plan_kept && !cli->quiet)
         fprintf(stderr, "valkeyaddon: provision: warning: unknown plan \"%s\", using \"free\" "
                         "(known plans: free, standard, pro)\n", args.plan);
     if (strcmp(cli->transport, "render") == 0)
@@ -90,7 +96,16 @@ int cmd_provision(struct cli *cli, int argc, char **argv)
         return cli_fail_library(cli, rc, rc == VALKEYADDON_ETIMEOUT
                                              ? "check the message, then provision again or wait longer (--timeout)"
                                              : "check the message, then provision again");
+    if (rc == VALKEYADDON_EDATALOSS)
+        return cli_fail_library(cli, rc, NULL);
     if (rc < 0)
         return cli_fail_library(cli, rc, "fix the cause and run provision again: it converges");
-    return print_row(cli, &args, &row, &ensured);
+    rc = print_row(cli, &args, &row, &ensured);
+    /* A typo in the plan is an error even though nothing changed: the caller asked for something else. */
+    if (rc == CLI_EXIT_OK && ensured.plan_kept) {
+        char why[160];
+        snprintf(why, sizeof(why), "unknown plan \"%.40s\": the add-on keeps plan \"%s\"", args.plan, row.plan);
+        return cli_fail(cli, CLI_EXIT_FAILURE, why, "known plans: free, standard, pro");
+    }
+    return rc;
 }

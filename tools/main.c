@@ -3,6 +3,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "cli.h"
 
@@ -28,8 +31,11 @@ static const char usage_text[] =
     "  --transport local|kubernetes|render   default: local\n"
     "  --kubeconfig PATH, --context NAME     kubeconfig selection (KUBECONFIG honoured)\n"
     "  --in-cluster                          service-account configuration\n"
+    "  --allow-insecure-http                 accept an http:// API server (a local proxy); never with credentials\n"
     "  -n, --namespace NS                    default: the context's namespace, else \"default\"\n"
     "  --database URL                        sqlite:PATH, postgres://..., or libpq keywords\n"
+    "  --database-file PATH                  the URL in a file (or $VALKEYADDON_DATABASE): keep a\n"
+    "                                        password out of argv; libpq's PGPASSWORD/PGPASSFILE work\n"
     "  --state-dir DIR                       where the local transport keeps servers and data\n"
     "  -o, --output table|json|yaml          default: table on a terminal, json otherwise\n"
     "  --retry-deadline DURATION             stop retrying a failing API server after this (default 60s)\n"
@@ -74,6 +80,10 @@ static int take_global(struct cli *cli, int argc, char **argv, int *i)
         cli->in_cluster = 1;
         return 1;
     }
+    if (strcmp(arg, "--allow-insecure-http") == 0) {
+        cli->allow_insecure_http = 1;
+        return 1;
+    }
     if (cli_take_value(argc, argv, i, "--output", &value) || cli_take_value(argc, argv, i, "-o", &value)) {
         int rc = parse_format(cli, value);
         return rc ? -rc : 1;
@@ -93,6 +103,8 @@ static int take_global(struct cli *cli, int argc, char **argv, int *i)
         slot = &cli->namespace_, name = "--namespace";
     else if (cli_take_value(argc, argv, i, "--database", &value))
         slot = &cli->database, name = "--database";
+    else if (cli_take_value(argc, argv, i, "--database-file", &value))
+        slot = &cli->database_file, name = "--database-file";
     else if (cli_take_value(argc, argv, i, "--state-dir", &value))
         slot = &cli->state_dir, name = "--state-dir";
     if (!slot)
@@ -139,6 +151,15 @@ int main(int argc, char **argv)
     char **sub_argv;
     size_t k;
 
+    /*
+     * Passwords pass through this process (generated, read back, the database's):
+     * no core file, and no ptrace or /proc/PID/mem by other processes of the same
+     * user. Reset by execve, so the servers the local transport starts are not
+     * affected (docs/secret-hygiene.md).
+     */
+#ifdef __linux__
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
     memset(&cli, 0, sizeof(cli));
     cli.command = "valkeyaddon";
     cli.transport = "local";

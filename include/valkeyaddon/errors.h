@@ -38,7 +38,8 @@ typedef enum valkeyaddon_error {
     VALKEYADDON_ECONFIG = -17,      /**< a configuration (kubeconfig, service account) is unusable */
     VALKEYADDON_ETLS = -18,         /**< TLS verification or a certificate failed */
     VALKEYADDON_ESERVER = -19,      /**< the server reported an internal error */
-    VALKEYADDON_ENOTSUPPORTED = -20 /**< the plugin or build does not support the operation */
+    VALKEYADDON_ENOTSUPPORTED = -20, /**< the plugin or build does not support the operation */
+    VALKEYADDON_EDATALOSS = -21      /**< the change would delete data and the caller did not allow it (1.1) */
 } valkeyaddon_error;
 
 /**

@@ -3,8 +3,8 @@
  * @brief Options for the Kubernetes objects an add-on is made of.
  *
  * Every object (the `{name}-auth` Secret, the headless and ClusterIP Services,
- * the StatefulSet, the optional PodDisruptionBudget, NetworkPolicy and
- * ServiceMonitor, and the `app-{app_id}-redis-url` Secret) is built from the
+ * the StatefulSet, the NetworkPolicy (on unless opted out), the optional
+ * PodDisruptionBudget and ServiceMonitor, and the `app-{app_id}-redis-url` Secret) is built from the
  * plan configuration and these options. See docs/objects.md for each object.
  */
 #ifndef VALKEYADDON_OBJECTS_H
@@ -44,16 +44,28 @@ typedef struct valkeyaddon_object_options {
     const char *monitoring_namespace; /**< namespace allowed to scrape port 9121 */
     int no_exporter;                  /**< 1: leave out the redis_exporter sidecar */
     int pod_disruption_budget;        /**< 1: a PodDisruptionBudget for replicated plans */
-    int network_policy;               /**< 1: a NetworkPolicy {name}-ingress admitting only the app (and monitoring) */
+    /**
+     * The NetworkPolicy {name}-ingress is always built unless
+     * no_network_policy is set. 0: port 6379 admits every pod of the add-on's
+     * namespace; 1: only the app's pods ({app_label}: {app_id}). Port 9121
+     * admits the monitoring namespace only, either way.
+     */
+    int network_policy;
     int service_monitor;              /**< 1: a monitoring.coreos.com/v1 ServiceMonitor */
     /* members above are valid for version 1; append only */
+    /**
+     * 1: no NetworkPolicy at all (the cluster's own policies decide, or
+     * nothing does). Version 2. Not together with network_policy.
+     */
+    int no_network_policy;
+    /* members above are valid for version 2; append only */
 } valkeyaddon_object_options;
 
 /** The object options version these headers describe. */
-#define VALKEYADDON_OBJECT_OPTIONS_VERSION 1
+#define VALKEYADDON_OBJECT_OPTIONS_VERSION 2
 /** Static initialiser for valkeyaddon_object_options: every default. */
 #define VALKEYADDON_OBJECT_OPTIONS_INIT \
-    { VALKEYADDON_OBJECT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0 }
+    { VALKEYADDON_OBJECT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 }
 
 /**
  * Set the object options of a context (they apply to every later call).

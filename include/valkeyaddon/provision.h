@@ -30,24 +30,30 @@ typedef struct valkeyaddon_provision_options {
     const char *tenant_id;             /**< required */
     const char *app_id;                /**< required */
     const char *addon_type;            /**< NULL or "valkey"; anything else is VALKEYADDON_EINVAL */
-    const char *plan;                  /**< NULL: "free"; an unknown plan falls back to free and the row says so */
+    const char *plan;                  /**< NULL: "free"; unknown: an existing add-on keeps its plan, a new one gets free; the row says which */
     int no_wait;                       /**< 1: record `creating` after the objects are written and return */
     long timeout_ms;                   /**< how long to wait for Ready; 0: 5 minutes */
     valkeyaddon_progress_cb progress;  /**< may be NULL; called as the rollout moves (return non-zero to stop) */
     void *progress_payload;            /**< passed to progress; the library never touches it */
     /* members above are valid for version 1; append only */
+    int allow_data_loss;               /**< as valkeyaddon_ensure_options.allow_data_loss */
+    /* members above are valid for version 2; append only */
 } valkeyaddon_provision_options;
 
 /** The options version these headers describe. */
-#define VALKEYADDON_PROVISION_OPTIONS_VERSION 1
+#define VALKEYADDON_PROVISION_OPTIONS_VERSION 2
 /** Static initialiser for valkeyaddon_provision_options. */
 #define VALKEYADDON_PROVISION_OPTIONS_INIT \
-    { VALKEYADDON_PROVISION_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL }
+    { VALKEYADDON_PROVISION_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0 }
 
 /**
  * Run the provision flow.
  * @param[out] out may be NULL; its version must be set; receives the row as
  *        last recorded (also on VALKEYADDON_ETIMEOUT and VALKEYADDON_EFAILED)
+ * Before anything is written, a row of this app_id recorded under another
+ * tenant is VALKEYADDON_ECONFLICT (one tenant never takes over another's
+ * record), as is any object of the add-on that belongs to other ids
+ * (ensure_valkey()).
  * @return 0 when the add-on is Ready (or, with no_wait, its objects are
  *         written and the row says `creating`); VALKEYADDON_ETIMEOUT when
  *         still Creating at the deadline and VALKEYADDON_EFAILED when only

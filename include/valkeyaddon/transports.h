@@ -58,12 +58,23 @@ typedef struct valkeyaddon_kubernetes_options {
     long request_timeout_ms;     /**< one request, watches excluded; 0: 30 s */
     long retry_deadline_ms;      /**< retries of 429/5xx/connection failures stop after this; 0: 60 s */
     /* members above are valid for version 1; append only */
+    size_t max_response_bytes;   /**< (version 2) the largest response body read from the API server; a
+                                      larger one fails with VALKEYADDON_ESERVER, read no further.
+                                      0: 8 MiB (docs/hostile-servers.md) */
+    size_t max_watch_event_bytes;/**< (version 2) the largest watch event (one line of the stream), as
+                                      max_response_bytes. 0: 8 MiB */
+    int allow_insecure_http;     /**< (version 2) 1: accept an http:// API server URL (a local proxy such
+                                      as kubectl proxy). Even then no credential (token, exec plugin,
+                                      client certificate) is sent over it: a user that has one is
+                                      refused (docs/kubeconfig.md) */
+    /* members above are valid for version 2; append only */
 } valkeyaddon_kubernetes_options;
 
 /** The Kubernetes options version these headers describe. */
-#define VALKEYADDON_KUBERNETES_OPTIONS_VERSION 1
+#define VALKEYADDON_KUBERNETES_OPTIONS_VERSION 2
 /** Static initialiser: every default. */
-#define VALKEYADDON_KUBERNETES_OPTIONS_INIT { VALKEYADDON_KUBERNETES_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0 }
+#define VALKEYADDON_KUBERNETES_OPTIONS_INIT \
+    { VALKEYADDON_KUBERNETES_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * The Kubernetes API transport (libcurl): configuration like client-go

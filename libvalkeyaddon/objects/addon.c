@@ -13,6 +13,7 @@
 
 const valkeyaddon_resource valkeyaddon__secret_resource = { "v1", "Secret", "secrets", 1 };
 const valkeyaddon_resource valkeyaddon__service_resource = { "v1", "Service", "services", 1 };
+const valkeyaddon_resource valkeyaddon__pod_resource = { "v1", "Pod", "pods", 1 };
 const valkeyaddon_resource valkeyaddon__pvc_resource = { "v1", "PersistentVolumeClaim", "persistentvolumeclaims", 1 };
 const valkeyaddon_resource valkeyaddon__statefulset_resource = { "apps/v1", "StatefulSet", "statefulsets", 1 };
 const valkeyaddon_resource valkeyaddon__pdb_resource = { "policy/v1", "PodDisruptionBudget",

@@ -1,6 +1,7 @@
 /* valkeyaddon__build_objects: every workload object of an add-on, in a stable order, all or nothing. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "valkeyaddon/errors.h"
@@ -77,6 +78,40 @@ int valkeyaddon__check_password(valkeyaddon_ctx *ctx, const char *password)
         return valkeyaddon__error(ctx, VALKEYADDON_EINVAL,
                                   "password: must be 16 to 256 characters from A-Z a-z 0-9 - _ . ~");
     return VALKEYADDON_OK;
+}
+
+static size_t add_ref(struct valkeyaddon__object_ref *refs, size_t n, const valkeyaddon_resource *resource,
+                      const char *name)
+{
+    refs[n].resource = resource;
+    snprintf(refs[n].name, sizeof(refs[n].name), "%s", name);
+    return n + 1;
+}
+
+size_t valkeyaddon__object_refs(struct valkeyaddon__object_ref refs[VALKEYADDON__MAX_OBJECTS],
+                                const struct valkeyaddon__addon *addon, int all_extras)
+{
+    char policy[VALKEYADDON_NAME_BUFSIZE];
+    size_t n = 0;
+
+    /* The same order and conditions as valkeyaddon__build_objects(). */
+    n = add_ref(refs, n, &valkeyaddon__secret_resource, addon->auth_secret);
+    n = add_ref(refs, n, &valkeyaddon__service_resource, addon->headless_service);
+    n = add_ref(refs, n, &valkeyaddon__service_resource, addon->name);
+    n = add_ref(refs, n, &valkeyaddon__statefulset_resource, addon->name);
+    if (all_extras || valkeyaddon__wants_pdb(addon))
+        n = add_ref(refs, n, &valkeyaddon__pdb_resource, addon->name);
+    valkeyaddon__network_policy_name(policy, sizeof(policy), addon);
+    if (all_extras || valkeyaddon__wants_network_policy(addon))
+        n = add_ref(refs, n, &valkeyaddon__networkpolicy_resource, policy);
+    if (all_extras || valkeyaddon__wants_service_monitor(addon))
+        n = add_ref(refs, n, &valkeyaddon__servicemonitor_resource, addon->name);
+    return n;
+}
+
+int valkeyaddon__credential_id_is_valid(const char *s)
+{
+    return s && strlen(s) == VALKEYADDON__CREDENTIAL_ID_LEN && strspn(s, "0123456789abcdef") == strlen(s);
 }
 
 typedef int (*builder_fn)(struct valkeyaddon__object *, valkeyaddon_ctx *, const struct valkeyaddon__addon *);

@@ -14,6 +14,10 @@
 
 #define VALKEYADDON__VALKEY_PORT 6379
 #define VALKEYADDON__METRICS_PORT 9121
+/* The one server the exporter scrapes (the valkey container, over the pod's loopback)... */
+#define VALKEYADDON__EXPORTER_REDIS_ADDR "redis://127.0.0.1:6379"
+/* ...and the auth Secret key holding its password file: {"redis://127.0.0.1:6379":"PASSWORD"}. */
+#define VALKEYADDON__EXPORTER_PASSWORDS_KEY "exporter-passwords.json"
 
 /* labels.c: labels, selectors and the frame every object shares. */
 
@@ -76,6 +80,8 @@ int valkeyaddon__build_statefulset(struct valkeyaddon__object *out, valkeyaddon_
 /* extras.c: which optional objects the options and the plan ask for, and the objects. */
 int valkeyaddon__wants_pdb(const struct valkeyaddon__addon *addon);
 int valkeyaddon__wants_network_policy(const struct valkeyaddon__addon *addon);
+/* `{name}-ingress` (extras.c says why). */
+void valkeyaddon__network_policy_name(char *out, size_t size, const struct valkeyaddon__addon *addon);
 int valkeyaddon__wants_service_monitor(const struct valkeyaddon__addon *addon);
 int valkeyaddon__build_pdb(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
                            const struct valkeyaddon__addon *addon);

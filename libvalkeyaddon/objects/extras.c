@@ -1,6 +1,7 @@
 /*
- * Optional objects, each behind an object option: a PodDisruptionBudget, an
- * ingress NetworkPolicy and a Prometheus Operator ServiceMonitor.
+ * The extra objects: an ingress NetworkPolicy (on unless opted out), and,
+ * each behind an object option, a PodDisruptionBudget and a Prometheus
+ * Operator ServiceMonitor.
  */
 #include "config.h"
 
@@ -18,9 +19,13 @@ int valkeyaddon__wants_pdb(const struct valkeyaddon__addon *addon)
     return addon->options->pod_disruption_budget && addon->plan->replicas > 1;
 }
 
+/*
+ * On by default: without it every pod of the cluster could reach 6379 and
+ * 9121 (docs/threat-model.md). Opting out is explicit.
+ */
 int valkeyaddon__wants_network_policy(const struct valkeyaddon__addon *addon)
 {
-    return addon->options->network_policy;
+    return !addon->options->no_network_policy;
 }
 
 /* Without the exporter there is nothing to scrape. */
@@ -56,13 +61,25 @@ static void gen_tcp_port(struct valkeyaddon__jw *j, int port)
     valkeyaddon__jw_array_close(j);
 }
 
+void valkeyaddon__network_policy_name(char *out, size_t size, const struct valkeyaddon__addon *addon)
+{
+    snprintf(out, size, "%s-ingress", addon->name);
+}
+
 /*
  * `{name}-ingress`: unique per add-on (several add-ons may share a
  * namespace), and distinct from the platform's per-app egress policy
  * `allow-app-valkey`. Once it selects the pods, everything not listed is
- * refused: the app's pods (same namespace, `{app_label}: {app_id}`) and the
- * add-on's own pods (replication) reach 6379, the monitoring namespace
- * reaches 9121. Probes are exec probes, which need no network access.
+ * refused: the namespace's pods (or, with the option network_policy, only
+ * the app's pods, `{app_label}: {app_id}`) and the add-on's own pods
+ * (replication) reach 6379, the monitoring namespace reaches 9121. Probes are
+ * exec probes, which need no network access.
+ *
+ * The namespace by default, not the app label: the library cannot know that
+ * the platform's app pods carry that label, and a default that silently cut
+ * every unlabelled app off its Valkey would be turned off, not fixed. A
+ * namespace is the boundary Kubernetes itself draws; within it, the password
+ * is the defence (docs/threat-model.md).
  */
 int valkeyaddon__build_network_policy(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
                                       const struct valkeyaddon__addon *addon)
@@ -70,7 +87,7 @@ int valkeyaddon__build_network_policy(struct valkeyaddon__object *out, valkeyadd
     struct valkeyaddon__jw j;
     char name[VALKEYADDON_NAME_BUFSIZE + 8];
 
-    snprintf(name, sizeof(name), "%s-ingress", addon->name);
+    valkeyaddon__network_policy_name(name, sizeof(name), addon);
     valkeyaddon__object_begin(&j, &valkeyaddon__networkpolicy_resource, addon, name, NULL, NULL);
     valkeyaddon__jw_key_map(&j, "spec");
     valkeyaddon__jw_key_map(&j, "podSelector");
@@ -82,14 +99,16 @@ int valkeyaddon__build_network_policy(struct valkeyaddon__object *out, valkeyadd
     valkeyaddon__jw_array_close(&j);
     valkeyaddon__jw_key_array(&j, "ingress");
 
-    /* The app. */
+    /* The app (a podSelector alone means this namespace): its pods, or every pod of the namespace. */
     valkeyaddon__jw_map_open(&j);
     valkeyaddon__jw_key_array(&j, "from");
     valkeyaddon__jw_map_open(&j);
     valkeyaddon__jw_key_map(&j, "podSelector");
-    valkeyaddon__jw_key_map(&j, "matchLabels");
-    valkeyaddon__jw_kv_string(&j, addon->options->app_label, addon->app_id);
-    valkeyaddon__jw_map_close(&j);
+    if (addon->options->network_policy) {
+        valkeyaddon__jw_key_map(&j, "matchLabels");
+        valkeyaddon__jw_kv_string(&j, addon->options->app_label, addon->app_id);
+        valkeyaddon__jw_map_close(&j);
+    }
     valkeyaddon__jw_map_close(&j);
     valkeyaddon__jw_map_close(&j);
     valkeyaddon__jw_array_close(&j);

@@ -22,6 +22,7 @@ extern const valkeyaddon_resource valkeyaddon__pdb_resource;
 extern const valkeyaddon_resource valkeyaddon__networkpolicy_resource;
 extern const valkeyaddon_resource valkeyaddon__servicemonitor_resource;
 extern const valkeyaddon_resource valkeyaddon__pvc_resource;
+extern const valkeyaddon_resource valkeyaddon__pod_resource;
 
 /* The effective object options: defaults filled in, strings owned by the context. */
 struct valkeyaddon__object_options {
@@ -34,9 +35,14 @@ struct valkeyaddon__object_options {
     char *monitoring_namespace;
     int no_exporter;
     int pod_disruption_budget;
-    int network_policy;
+    int network_policy;    /* 1: 6379 from the app's pods only; 0: from the namespace's pods */
     int service_monitor;
+    int no_network_policy; /* 1: no NetworkPolicy at all */
 };
+
+/* Hex digits of a credential id. */
+#define VALKEYADDON__CREDENTIAL_ID_LEN 16
+#define VALKEYADDON__CREDENTIAL_ID_ANNOTATION "valkeyaddon.io/credential-id"
 
 /* What one add-on's objects are built from. Nothing here is retained. */
 struct valkeyaddon__addon {
@@ -51,6 +57,14 @@ struct valkeyaddon__addon {
     char headless_service[VALKEYADDON_NAME_BUFSIZE]; /* {name}-headless, governs pod DNS */
     char host[256]; /* where clients reach the ClusterIP Service: its DNS name, or the transport's address */
     int port;       /* 6379, or the transport's */
+    /*
+     * The auth Secret's credential id (annotation valkeyaddon.io/credential-id):
+     * random, made with the password, never derived from it. The pod template
+     * carries it too, so a new password (a re-created auth Secret) rolls the
+     * pods. "" for a Secret made before ids existed: then neither carries it,
+     * and an upgrade changes nothing.
+     */
+    char credential_id[VALKEYADDON__CREDENTIAL_ID_LEN + 1];
 };
 
 struct valkeyaddon__object {
@@ -121,6 +135,23 @@ int valkeyaddon__build_auth_secret(struct valkeyaddon__object *out, valkeyaddon_
 /* The app-{app_id}-redis-url Secret with the single key REDIS_URL = uri, byte for byte. */
 int valkeyaddon__build_redis_url_secret(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
                                         const struct valkeyaddon__addon *addon, const char *uri, size_t uri_len);
+
+/* An object an add-on may have: its kind and name. */
+struct valkeyaddon__object_ref {
+    const valkeyaddon_resource *resource;
+    char name[VALKEYADDON_NAME_BUFSIZE];
+};
+
+/*
+ * The workload objects of the add-on in build order (auth Secret, Services,
+ * StatefulSet, extras): with all_extras, every extra it may have had (for
+ * deprovision), else only those the options enable. Returns the count.
+ */
+size_t valkeyaddon__object_refs(struct valkeyaddon__object_ref refs[VALKEYADDON__MAX_OBJECTS],
+                                const struct valkeyaddon__addon *addon, int all_extras);
+
+/* 1 when s is a credential id as the library makes them. */
+int valkeyaddon__credential_id_is_valid(const char *s);
 
 void valkeyaddon__object_clear(struct valkeyaddon__object *object);
 void valkeyaddon__objects_clear(struct valkeyaddon__objects *objects);

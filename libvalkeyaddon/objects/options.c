@@ -87,6 +87,8 @@ static int copy_options(struct valkeyaddon__object_options *out, const valkeyadd
         out->pod_disruption_budget = in->pod_disruption_budget != 0;
         out->network_policy = in->network_policy != 0;
         out->service_monitor = in->service_monitor != 0;
+        if (in->version >= 2)
+            out->no_network_policy = in->no_network_policy != 0;
     }
     return 0;
 }
@@ -119,6 +121,10 @@ static int validate(valkeyaddon_ctx *ctx, const valkeyaddon_object_options *o)
     if (o->monitoring_namespace && !is_dns_name(o->monitoring_namespace))
         return valkeyaddon__error(ctx, VALKEYADDON_EINVAL,
                                   "options->monitoring_namespace: must be a namespace name (DNS-1123 label)");
+    if (o->version >= 2 && o->no_network_policy && o->network_policy)
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL,
+                                  "options->no_network_policy: cannot be set together with network_policy "
+                                  "(which narrows the policy to the app's pods)");
     return VALKEYADDON_OK;
 }
 

@@ -34,6 +34,30 @@ static void gen_data(struct valkeyaddon__jw *j, const char *key, const char *val
     valkeyaddon__free_secret(encoded, encoded_len);
 }
 
+/*
+ * The exporter's password file (redis_exporter --redis.password-file): a JSON
+ * map from server URI to password with the one local server in it. The
+ * exporter authenticates only to a URI found in the map, so a /scrape?target=
+ * naming any other server gets no password (docs/objects.md).
+ */
+static void gen_exporter_passwords(struct valkeyaddon__jw *j, const char *password)
+{
+    struct valkeyaddon__jw file;
+    char *text = NULL;
+    size_t len = 0;
+
+    valkeyaddon__jw_begin(&file);
+    valkeyaddon__jw_map_open(&file);
+    valkeyaddon__jw_kv_string(&file, VALKEYADDON__EXPORTER_REDIS_ADDR, password);
+    valkeyaddon__jw_map_close(&file);
+    if (valkeyaddon__jw_finish(&file, &text, &len) < 0) {
+        j->oom = 1;
+        return;
+    }
+    gen_data(j, VALKEYADDON__EXPORTER_PASSWORDS_KEY, text, len);
+    valkeyaddon__free_secret(text, len);
+}
+
 int valkeyaddon__build_auth_secret(struct valkeyaddon__object *out, valkeyaddon_ctx *ctx,
                                    const struct valkeyaddon__addon *addon, const char *password)
 {
@@ -55,7 +79,17 @@ int valkeyaddon__build_auth_secret(struct valkeyaddon__object *out, valkeyaddon_
         return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory building Secret %s", addon->auth_secret);
     }
 
-    valkeyaddon__object_begin(&j, &valkeyaddon__secret_resource, addon, addon->auth_secret, NULL, NULL);
+    if (addon->credential_id[0]) {
+        /* Not secret (random, not derived from the password): the pod template carries it too. */
+        valkeyaddon__object_begin_metadata(&j, &valkeyaddon__secret_resource, addon, addon->auth_secret, NULL, NULL);
+        valkeyaddon__jw_key_map(&j, "annotations");
+        valkeyaddon__jw_kv_string(&j, VALKEYADDON__CREDENTIAL_ID_ANNOTATION, addon->credential_id);
+        valkeyaddon__object_mark_stamp(&j, VALKEYADDON__STAMP_IN_ANNOTATIONS);
+        valkeyaddon__jw_map_close(&j);
+        valkeyaddon__jw_map_close(&j); /* metadata */
+    } else {
+        valkeyaddon__object_begin(&j, &valkeyaddon__secret_resource, addon, addon->auth_secret, NULL, NULL);
+    }
     valkeyaddon__jw_kv_string(&j, "type", "Opaque");
     valkeyaddon__jw_key_map(&j, "data");
     gen_data(&j, "uri", uri, strlen(uri));
@@ -63,6 +97,7 @@ int valkeyaddon__build_auth_secret(struct valkeyaddon__object *out, valkeyaddon_
     snprintf(port, sizeof(port), "%d", addon->port);
     gen_data(&j, "port", port, strlen(port));
     gen_data(&j, "password", password, strlen(password));
+    gen_exporter_passwords(&j, password);
     valkeyaddon__jw_map_close(&j);
     error = valkeyaddon__object_end(out, ctx, &j, &valkeyaddon__secret_resource, addon->auth_secret);
 

@@ -31,11 +31,16 @@ static void gen_port(struct valkeyaddon__jw *j, const char *name, int port)
     valkeyaddon__jw_map_close(j);
 }
 
-static void gen_ports(struct valkeyaddon__jw *j, const struct valkeyaddon__addon *addon)
+/*
+ * 9121 only on the headless Service, which the ServiceMonitor scrapes: the
+ * ClusterIP Service is what apps are given, and apps have no business with
+ * the exporter.
+ */
+static void gen_ports(struct valkeyaddon__jw *j, const struct valkeyaddon__addon *addon, int metrics)
 {
     valkeyaddon__jw_key_array(j, "ports");
     gen_port(j, "valkey", VALKEYADDON__VALKEY_PORT);
-    if (!addon->options->no_exporter)
+    if (metrics && !addon->options->no_exporter)
         gen_port(j, "metrics", VALKEYADDON__METRICS_PORT);
     valkeyaddon__jw_array_close(j);
 }
@@ -53,7 +58,7 @@ int valkeyaddon__build_headless_service(struct valkeyaddon__object *out, valkeya
     valkeyaddon__jw_kv_bool(&j, "publishNotReadyAddresses", 1);
     valkeyaddon__jw_key(&j, "selector");
     valkeyaddon__gen_selector(&j, addon);
-    gen_ports(&j, addon);
+    gen_ports(&j, addon, 1);
     valkeyaddon__jw_map_close(&j);
     return valkeyaddon__object_end(out, ctx, &j, &valkeyaddon__service_resource, addon->headless_service);
 }
@@ -74,7 +79,7 @@ int valkeyaddon__build_service(struct valkeyaddon__object *out, valkeyaddon_ctx 
     valkeyaddon__jw_kv_string(&j, "app.kubernetes.io/instance", addon->name);
     valkeyaddon__jw_kv_string(&j, "statefulset.kubernetes.io/pod-name", pod0);
     valkeyaddon__jw_map_close(&j);
-    gen_ports(&j, addon);
+    gen_ports(&j, addon, 0);
     valkeyaddon__jw_map_close(&j);
     return valkeyaddon__object_end(out, ctx, &j, &valkeyaddon__service_resource, addon->name);
 }

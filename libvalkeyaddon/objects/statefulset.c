@@ -19,6 +19,11 @@
 #define VALKEY_UID 999
 #define VALKEY_GID 1000
 
+/* Where the exporter container finds its password file (a Secret volume). */
+#define EXPORTER_VOLUME "exporter-auth"
+#define EXPORTER_RUN_DIR "/run/redis-exporter"
+#define EXPORTER_PASSWORDS_FILE "passwords.json"
+
 static int persistent(const struct valkeyaddon__addon *addon)
 {
     return addon->plan->persistence != VALKEYADDON_PERSISTENCE_NONE;
@@ -214,15 +219,50 @@ static void gen_exporter_container(struct valkeyaddon__jw *j, const struct valke
     valkeyaddon__jw_kv_string(j, "image", addon->options->exporter_image);
     valkeyaddon__jw_kv_string(j, "imagePullPolicy", "IfNotPresent");
     valkeyaddon__jw_key_array(j, "env");
-    gen_env(j, "REDIS_ADDR", "redis://127.0.0.1:6379");
-    /* From the environment, never a --redis.password flag. */
-    gen_secret_env(j, addon, "REDIS_PASSWORD");
+    gen_env(j, "REDIS_ADDR", VALKEYADDON__EXPORTER_REDIS_ADDR);
+    /*
+     * A password file keyed by server URI, never REDIS_PASSWORD: the exporter
+     * sends REDIS_PASSWORD to whatever server /scrape?target= names, but a
+     * password from the file only to the URI it is filed under, the local
+     * server (tests/objects/test_exporter.py shows both).
+     */
+    gen_env(j, "REDIS_PASSWORD_FILE", EXPORTER_RUN_DIR "/" EXPORTER_PASSWORDS_FILE);
     valkeyaddon__jw_array_close(j);
     valkeyaddon__jw_key_array(j, "ports");
     gen_container_port(j, "metrics", VALKEYADDON__METRICS_PORT);
     valkeyaddon__jw_array_close(j);
     gen_resources(j, "10m", "32Mi", "50m", "64Mi");
+    valkeyaddon__jw_key_array(j, "volumeMounts");
+    valkeyaddon__jw_map_open(j);
+    valkeyaddon__jw_kv_string(j, "name", EXPORTER_VOLUME);
+    valkeyaddon__jw_kv_string(j, "mountPath", EXPORTER_RUN_DIR);
+    valkeyaddon__jw_kv_bool(j, "readOnly", 1);
+    valkeyaddon__jw_map_close(j);
+    valkeyaddon__jw_array_close(j);
     gen_container_security(j);
+    valkeyaddon__jw_map_close(j);
+}
+
+/*
+ * The exporter's password file, the one key of the auth Secret it needs:
+ * root-owned, group fsGroup (the exporter runs in it), mode 0440; nothing else
+ * of the Secret reaches that container, and the valkey container does not
+ * mount it.
+ */
+static void gen_exporter_volume(struct valkeyaddon__jw *j, const struct valkeyaddon__addon *addon)
+{
+    valkeyaddon__jw_map_open(j);
+    valkeyaddon__jw_kv_string(j, "name", EXPORTER_VOLUME);
+    valkeyaddon__jw_key_map(j, "secret");
+    valkeyaddon__jw_kv_string(j, "secretName", addon->auth_secret);
+    valkeyaddon__jw_kv_int(j, "defaultMode", 0440);
+    valkeyaddon__jw_key_array(j, "items");
+    valkeyaddon__jw_map_open(j);
+    valkeyaddon__jw_kv_string(j, "key", VALKEYADDON__EXPORTER_PASSWORDS_KEY);
+    valkeyaddon__jw_kv_string(j, "path", EXPORTER_PASSWORDS_FILE);
+    valkeyaddon__jw_map_close(j);
+    valkeyaddon__jw_array_close(j);
+    valkeyaddon__jw_map_close(j);
     valkeyaddon__jw_map_close(j);
 }
 
@@ -254,6 +294,8 @@ static void gen_volumes(struct valkeyaddon__jw *j, const struct valkeyaddon__add
         valkeyaddon__jw_map_close(j);
         valkeyaddon__jw_map_close(j);
     }
+    if (!addon->options->no_exporter)
+        gen_exporter_volume(j, addon);
     valkeyaddon__jw_array_close(j);
 }
 
@@ -354,9 +396,15 @@ int valkeyaddon__build_statefulset(struct valkeyaddon__object *out, valkeyaddon_
     valkeyaddon__jw_key_map(&j, "updateStrategy");
     valkeyaddon__jw_kv_string(&j, "type", "RollingUpdate");
     valkeyaddon__jw_map_close(&j);
-    /* A deleted add-on takes its data with it; a scale-down keeps it (a later scale-up reuses it). */
+    /*
+     * Claims outlive the StatefulSet: deleting it (by hand, or a re-create on
+     * a plan change) never deletes data. Only deprovision with delete_data
+     * does, claim by claim, after checking they are this add-on's
+     * (docs/objects.md, "Volume claims and data retention"). A scale-down
+     * keeps them too (a later scale-up reuses them).
+     */
     valkeyaddon__jw_key_map(&j, "persistentVolumeClaimRetentionPolicy");
-    valkeyaddon__jw_kv_string(&j, "whenDeleted", "Delete");
+    valkeyaddon__jw_kv_string(&j, "whenDeleted", "Retain");
     valkeyaddon__jw_kv_string(&j, "whenScaled", "Retain");
     valkeyaddon__jw_map_close(&j);
     valkeyaddon__jw_key_map(&j, "selector");
@@ -370,6 +418,14 @@ int valkeyaddon__build_statefulset(struct valkeyaddon__object *out, valkeyaddon_
     valkeyaddon__gen_labels(&j, addon, NULL, NULL);
     valkeyaddon__jw_key_map(&j, "annotations");
     valkeyaddon__jw_kv_string(&j, "valkeyaddon.io/config-hash", hash);
+    /*
+     * The config hash leaves the password out, and the pods read it from the
+     * auth Secret only when they start: a re-created auth Secret (new
+     * password, new id) must change the template, or the running servers
+     * keep the old password while REDIS_URL carries the new one.
+     */
+    if (addon->credential_id[0])
+        valkeyaddon__jw_kv_string(&j, VALKEYADDON__CREDENTIAL_ID_ANNOTATION, addon->credential_id);
     valkeyaddon__jw_map_close(&j);
     valkeyaddon__jw_map_close(&j);
 

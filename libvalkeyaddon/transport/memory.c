@@ -9,6 +9,8 @@
 #include "valkeyaddon/transports.h"
 #include "alloc.h"
 #include "ctx.h"
+#include "util/json_tree.h"
+#include "util/json_wipe.h"
 
 struct entry {
     struct entry *next;
@@ -109,7 +111,7 @@ static int body_name(char *name, size_t size, const char *json, size_t len)
 
     if (!text)
         return VALKEYADDON_ENOMEM;
-    root = yajl_tree_parse(text, NULL, 0);
+    root = valkeyaddon__json_parse(text);
     OPENSSL_cleanse(text, len);
     valkeyaddon__free(text);
     node = root ? yajl_tree_get(root, path, yajl_t_string) : NULL;
@@ -117,7 +119,7 @@ static int body_name(char *name, size_t size, const char *json, size_t len)
         strcpy(name, node->u.string);
         found = 1;
     }
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     return found ? VALKEYADDON_OK : VALKEYADDON_EINVAL;
 }
 

@@ -14,6 +14,7 @@
 #include "ctx.h"
 #include "render_internal.h"
 #include "util/json_tree.h"
+#include "util/json_wipe.h"
 
 struct render_transport {
     valkeyaddon_transport base; /* first: the vtable pointer is the object pointer */
@@ -65,13 +66,13 @@ static int render_create(valkeyaddon_buffer *out, valkeyaddon_transport *self, v
         return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "render: out of memory");
     memcpy(text, json, len);
     text[len] = '\0';
-    root = yajl_tree_parse(text, NULL, 0);
+    root = valkeyaddon__json_parse(text);
     memset(text, 0, len);
     valkeyaddon__free(text);
     if (root && valkeyaddon__json_string(root, "metadata", "name", NULL) &&
         strlen(valkeyaddon__json_string(root, "metadata", "name", NULL)) < sizeof(name))
         strcpy(name, valkeyaddon__json_string(root, "metadata", "name", NULL));
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     return emit(t, ctx, r, name, json, len);
 }
 

@@ -15,7 +15,12 @@
  */
 #define VALKEYADDON__JSON_MAX_DEPTH 1000
 
-/* yajl_tree_parse(text, NULL, 0) for outside input: NULL also when nested deeper than the limit. */
+/*
+ * yajl_tree_parse(text, NULL, 0) for outside input (API server answers, watch
+ * events, plugin output, files): NULL also when nested deeper than the limit.
+ * Every parse of such text goes through here; a bare yajl_tree_parse() is
+ * only for text the library built itself.
+ */
 yajl_val valkeyaddon__json_parse(const char *text);
 
 /* Compact JSON text of a node; *out is valkeyaddon__malloc'd. 0 or VALKEYADDON_ENOMEM. */

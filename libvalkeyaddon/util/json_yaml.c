@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <yajl/yajl_tree.h>
 #include <yaml.h>
 
+#include "json_wipe.h"
 #include "json_yaml.h"
 
 struct buffer {
@@ -24,10 +26,16 @@ static int write_handler(void *data, unsigned char *chunk, size_t size)
         char *grown;
         while (cap < b->len + size + 1)
             cap *= 2;
-        grown = realloc(b->data, cap);
+        /* Copy, wipe, free rather than realloc: the text may be a Secret (render). */
+        grown = malloc(cap);
         if (!grown) {
             b->failed = 1;
             return 0;
+        }
+        if (b->data) {
+            memcpy(grown, b->data, b->len);
+            OPENSSL_cleanse(b->data, b->cap);
+            free(b->data);
         }
         b->data = grown;
         b->cap = cap;
@@ -185,13 +193,14 @@ int valkeyaddon__json_to_yaml(char **out, size_t *out_len, const char *json, cha
     char parse_error[256];
     int failed;
 
+    /* Not outside input: the CLI's and the renderer's own JSON (this file is also built into the CLI alone). */
     root = yajl_tree_parse(json, parse_error, sizeof(parse_error));
     if (!root) {
         set_error(errbuf, errbuf_size, parse_error[0] ? parse_error : "invalid JSON");
         return parse_error[0] ? -1 : -2;
     }
     if (!yaml_emitter_initialize(&emitter)) {
-        yajl_tree_free(root);
+        valkeyaddon__json_free_secret(root);
         return -2;
     }
     yaml_emitter_set_output(&emitter, write_handler, &buf);
@@ -203,8 +212,10 @@ int valkeyaddon__json_to_yaml(char **out, size_t *out_len, const char *json, cha
              !yaml_document_end_event_initialize(&ev, 1) || emit(&emitter, &ev) ||
              !yaml_stream_end_event_initialize(&ev) || emit(&emitter, &ev);
     yaml_emitter_delete(&emitter);
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     if (failed || buf.failed || !buf.data) {
+        if (buf.data)
+            OPENSSL_cleanse(buf.data, buf.cap);
         free(buf.data);
         set_error(errbuf, errbuf_size, "YAML emitter failed");
         return -2;

@@ -43,3 +43,17 @@ int valkeyaddon__password_is_acceptable(const char *s, unsigned long len)
     }
     return 1;
 }
+
+int valkeyaddon__generate_credential_id(char *out, unsigned long hex_len)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char random[32];
+    unsigned long i;
+
+    if (hex_len > 2 * sizeof(random) || RAND_bytes(random, (int)((hex_len + 1) / 2)) != 1)
+        return VALKEYADDON_ERROR;
+    for (i = 0; i < hex_len; i++)
+        out[i] = hex[(random[i / 2] >> ((i % 2) ? 0 : 4)) & 0x0f];
+    out[hex_len] = '\0';
+    return VALKEYADDON_OK;
+}

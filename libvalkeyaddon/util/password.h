@@ -14,4 +14,10 @@ int valkeyaddon__generate_password(char *out);
 /* 1 when s could be a password we generated or accept: 16 to 256 URL-safe characters. */
 int valkeyaddon__password_is_acceptable(const char *s, unsigned long len);
 
+/*
+ * Fill out (hex_len + 1 bytes, hex_len <= 64) with hex_len random hex digits:
+ * an id made beside a password, not from it. 0, or VALKEYADDON_ERROR.
+ */
+int valkeyaddon__generate_credential_id(char *out, unsigned long hex_len);
+
 #endif

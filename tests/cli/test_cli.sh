@@ -105,4 +105,27 @@ expect_out_has "Exit codes:" "--help documents exit codes"
 run name --tenant acme --app web --output json
 expect_json "d['name'] == 'valkey-acme-web'" "global option after the command"
 
+# The command makes itself non-dumpable (prctl PR_SET_DUMPABLE 0, docs/secret-hygiene.md):
+# no core file, and no other process of the same user may ptrace it or read /proc/PID/mem.
+# Seen from outside: the kernel then gives its /proc/PID files to root. So the command runs
+# as another user (nobody when we are root), kept alive reading a password from a FIFO.
+mkfifo "$work/fifo"
+exec 3<> "$work/fifo"
+if [ "$(id -u)" -eq 0 ]; then as_other="setpriv --reuid=nobody --regid=nogroup --clear-groups --"; else as_other=""; fi
+$as_other "$VALKEYADDON" render --tenant acme --app web --password-file /dev/stdin < "$work/fifo" > /dev/null 2>&1 &
+parked=$!
+owner=""
+for _ in $(seq 100); do
+    # Once past the libtool wrapper and the first lines of main(), the owner turns to root.
+    owner=$(stat -c %u "/proc/$parked/environ" 2> /dev/null || echo gone)
+    [ "$owner" = 0 ] && break
+    sleep 0.05
+done
+running_as=$(stat -c %u "/proc/$parked" 2> /dev/null || echo none)
+kill "$parked" 2> /dev/null || true
+wait "$parked" 2> /dev/null || true
+exec 3>&-
+if [ "$owner" = 0 ] && { [ "$(id -u)" -ne 0 ] || [ -n "$as_other" ]; }; then ok
+else bad "valkeyaddon is dumpable: /proc/PID/environ owned by uid '$owner', not 0 (process uid $running_as)"; fi
+
 finish

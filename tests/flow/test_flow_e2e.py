@@ -80,9 +80,9 @@ class Flow(unittest.TestCase):
         return found
 
     def cli(self, *args, database=None, timeout=120):
-        cmd = [CLI, "--transport", "kubernetes", "--kubeconfig", SERVER.info["kubeconfig"], "-n", NS,
-               "--database", database or self.database, "-o", "json"]
-        env = dict(os.environ, XDG_STATE_HOME=self.state)
+        # The URL may hold the database password: through the environment, never argv (docs/cli.md).
+        cmd = [CLI, "--transport", "kubernetes", "--kubeconfig", SERVER.info["kubeconfig"], "-n", NS, "-o", "json"]
+        env = dict(os.environ, XDG_STATE_HOME=self.state, VALKEYADDON_DATABASE=database or self.database)
         r = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout, env=env)
         self.outputs.append(r.stdout + r.stderr)
         return r
@@ -153,9 +153,8 @@ class Flow(unittest.TestCase):
 
     def test_two_processes_provisioning_the_same_app_leave_one_consistent_row(self):
         cmd = [CLI, "--transport", "kubernetes", "--kubeconfig", SERVER.info["kubeconfig"], "-n", NS,
-               "--database", self.database, "-o", "json", "provision", "--tenant", "acme", "--app", "race",
-               "--plan", "standard", "--no-wait"]
-        env = dict(os.environ, XDG_STATE_HOME=self.state)
+               "-o", "json", "provision", "--tenant", "acme", "--app", "race", "--plan", "standard", "--no-wait"]
+        env = dict(os.environ, XDG_STATE_HOME=self.state, VALKEYADDON_DATABASE=self.database)
         procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                  for _ in range(4)]
         for p in procs:

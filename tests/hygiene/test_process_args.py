@@ -10,6 +10,10 @@ every few milliseconds while the command line runs. The samples are kept in
 memory. The secrets are learned afterwards (`valkeyaddon url`) and compared with
 every sample and with the processes still running (the servers). Nothing secret
 is printed: a finding names the process and which secret it was.
+
+DatabasePassword needs a PostgreSQL server: tests/hygiene/test_database_args.sh
+starts one (tests/support/pg.sh) and runs this file with its coordinates in
+VALKEYADDON_TEST_PG_*; run alone, those cases skip (the wrapper fails on a skip).
 """
 
 import base64
@@ -201,6 +205,105 @@ contexts:
         self.assert_absent(sampler, {"the bearer token": token}, environ_too=False)
         self.assertNotIn(token, prov.stderr)
         self.assert_recorded_by_shim(named["the password"])
+
+
+PG = {k: os.environ.get(f"VALKEYADDON_TEST_PG_{k.upper()}") for k in ("host", "port", "password")}
+
+
+@unittest.skipUnless(all(PG.values()), "no PostgreSQL (run through tests/hygiene/test_database_args.sh)")
+class DatabasePassword(unittest.TestCase):
+    """The database password reaches libpq from a file or the environment, never through argv.
+
+    `status` of an add-on that does not exist opens the database (which creates the table)
+    and reads no further: exit 3 (not found) and the table back in PostgreSQL mean it
+    connected and authenticated there, exit 1 that it could not."""
+
+    USER = "valkeyaddon_test"
+    # The sampling helpers, without inheriting ProcessArguments' tests.
+    run_sampled = ProcessArguments.run_sampled
+    assert_absent = ProcessArguments.assert_absent
+
+    def setUp(self):
+        ProcessArguments.setUp(self)
+        # No ~/.pgpass or PG* of the caller's: each case names its own source.
+        for name in list(self.env):
+            if name.startswith("PG"):
+                del self.env[name]
+        self.env["PGPASSFILE"] = os.path.join(TMP, "no-such-pgpass")
+        self.password = PG["password"]
+        self.psql("DROP TABLE IF EXISTS app_addons")
+
+    def psql(self, sql):
+        """As the superuser, by trust over the socket (tests/support/pg.sh psql)."""
+        result = subprocess.run(["bash", os.path.join(SRC, "tests", "support", "pg.sh"), "psql", "-Atc", sql],
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return result.stdout.strip()
+
+    def assert_table_created(self):
+        self.assertEqual(self.psql("SELECT to_regclass('app_addons') IS NOT NULL"), "t",
+                         "the command did not use the PostgreSQL database")
+
+    def url(self, with_password):
+        secret = f":{self.password}" if with_password else ""
+        return f"postgresql://{self.USER}{secret}@/valkeyaddon?host={PG['host']}&port={PG['port']}"
+
+    def status(self, *global_options):
+        return [CLI, *global_options, "-o", "json", "status", "--tenant", "acme", "--app", "db"]
+
+    def private_file(self, name, text):
+        path = os.path.join(TMP, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def assert_connected_without_argv(self, argv):
+        (result,), sampler = self.run_sampled([argv])
+        self.assertEqual(result.returncode, 3, result.stderr.replace(self.password, "<password>"))
+        self.assertNotIn(self.password, result.stderr)
+        self.assertNotIn("warning", result.stderr)
+        self.assert_table_created()
+        # The environment may hold it (that is the point of PGPASSWORD); argv never.
+        self.assert_absent(sampler, {"the database password": self.password}, environ_too=False)
+
+    def test_no_password_anywhere_is_refused(self):
+        result = subprocess.run(self.status("--database", self.url(False)), capture_output=True, text=True,
+                                timeout=60, env=self.env)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("password", result.stderr)
+
+    def test_database_file(self):
+        path = self.private_file("database-url", self.url(True) + "\n")
+        self.assert_connected_without_argv(self.status("--database-file", path))
+
+    def test_environment_variable(self):
+        self.env["VALKEYADDON_DATABASE"] = self.url(True)
+        self.assert_connected_without_argv(self.status())
+
+    def test_libpq_pgpassword(self):
+        self.env["PGPASSWORD"] = self.password
+        self.assert_connected_without_argv(self.status("--database", self.url(False)))
+
+    def test_libpq_pgpassfile(self):
+        self.env["PGPASSFILE"] = self.private_file("pgpass", f"*:*:*:{self.USER}:{self.password}\n")
+        self.assert_connected_without_argv(self.status("--database", self.url(False)))
+
+    def test_database_and_database_file_together_are_a_usage_error(self):
+        path = self.private_file("database-url-2", self.url(True) + "\n")
+        result = subprocess.run(self.status("--database", "sqlite::memory:", "--database-file", path),
+                                capture_output=True, text=True, timeout=60, env=self.env)
+        self.assertEqual(result.returncode, 2, result.stderr)
+
+    def test_password_in_argv_works_with_one_warning_line(self):
+        result = subprocess.run(self.status("--database", self.url(True)), capture_output=True, text=True,
+                                timeout=60, env=self.env)
+        self.assertEqual(result.returncode, 3, result.stderr.replace(self.password, "<password>"))
+        self.assertNotIn(self.password, result.stderr)
+        warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+        self.assertEqual(len(warnings), 1, result.stderr)
+        self.assertIn("--database-file", warnings[0])
+        self.assert_table_created()
 
 
 if __name__ == "__main__":

@@ -997,6 +997,181 @@ static void test_kube_client__watch_reopen_honours_retry_after_and_backs_off(voi
         fail_msg("a Retry-After beyond the deadline was waited for (%ld ms)", ms);
 }
 
+/*
+ * A watch the server ends cleanly at once (200, no event) is re-opened after
+ * the same pauses as a failed one. Re-opening at once asked a server that
+ * closes every watch (overloaded, or behind a proxy that cuts streams) in a
+ * tight loop: hundreds of watches a second.
+ */
+static void test_kube_client__watch_closed_cleanly_is_reopened_after_a_pause(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    valkeyaddon_status_info info = VALKEYADDON_STATUS_INFO_INIT;
+    size_t opens, faulted;
+
+    kube_transport(f, S.server.kubeconfig, 0);
+    hand_to_ctx(f);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "watchclose", "free"), 0);
+    sts_mode(result.name, "stall", 0);
+    clear_log();
+    add_fault("{\"count\":100000,\"end_stream\":true,\"method\":\"GET\",\"path_regex\":\"/statefulsets$\"}");
+    assert_int_equal(valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "watchclose", 1500, NULL, NULL),
+                     VALKEYADDON_ETIMEOUT);
+    opens = watch_opens(&faulted);
+    /* Pauses of 50-100, 100-200, 200-400, 400-800 ms: 3 to 5 opens in 1.5 s. */
+    if (opens > 10)
+        fail_msg("a watch closed cleanly was re-opened %zu times in 1.5 s: no pause between opens", opens);
+    assert_true(opens >= 2); /* re-opened, not given up */
+    assert_int_equal(faulted, opens);
+}
+
+/* ---- caps on what the server may send (docs/hostile-servers.md) ---- */
+
+static valkeyaddon_transport *capped_transport(struct fixture *f, size_t max_response, size_t max_event)
+{
+    valkeyaddon_kubernetes_options o = VALKEYADDON_KUBERNETES_OPTIONS_INIT;
+    valkeyaddon_transport *t = NULL;
+
+    o.kubeconfig = S.server.kubeconfig;
+    o.max_response_bytes = max_response;
+    o.max_watch_event_bytes = max_event;
+    if (valkeyaddon_transport_kubernetes_new(&t, f->ctx, &o) != 0)
+        fail_msg("transport: %s", valkeyaddon_ctx_error_message(f->ctx));
+    return t;
+}
+
+/* A ConfigMap `name` whose data is `size` bytes. */
+static void create_big_cm(struct fixture *f, valkeyaddon_transport *t, const char *name, size_t size)
+{
+    static const char head[] = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\"},"
+                               "\"data\":{\"big\":\"";
+    char *body = malloc(size + 256);
+    int n;
+
+    assert_non_null(body);
+    n = snprintf(body, 256, head, name);
+    memset(body + n, 'x', size);
+    strcpy(body + n + size, "\"}}");
+    if (t->create(f->out, t, f->ctx, &CONFIGMAPS, NS, body, strlen(body)) != 0)
+        fail_msg("create: %s", valkeyaddon_ctx_error_message(f->ctx));
+    free(body);
+}
+
+static int count_events(int event, const char *json, size_t len, void *payload)
+{
+    (void)event;
+    (void)json;
+    (void)len;
+    ++*(int *)payload;
+    return 1; /* one is enough: stop */
+}
+
+static void test_kube_client__response_larger_than_the_cap_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_transport *t = kube_transport(f, S.server.kubeconfig, 0), *capped;
+    struct entry e[16];
+    const char *message;
+
+    create_big_cm(f, t, "big", 100000);
+    create_cm(f, t, "small");
+    capped = capped_transport(f, 16384, 0);
+    assert_int_equal(get_cm(f, capped, "small"), 0);
+    assert_int_equal(valkeyaddon_buffer_set(f->out, "kept", 4), 0);
+    clear_log();
+    assert_int_equal(get_cm(f, capped, "big"), VALKEYADDON_ESERVER);
+    message = valkeyaddon_ctx_error_message(f->ctx);
+    assert_non_null(strstr(message, "get ConfigMap " NS "/big"));
+    assert_non_null(strstr(message, "16384-byte cap"));
+    assert_non_null(strstr(message, "max_response_bytes"));
+    /* Nothing half-written, and not retried (the same object would come back). */
+    assert_int_equal(f->out->len, 4);
+    assert_memory_equal(f->out->data, "kept", 4);
+    assert_int_equal(logged(e, 16), 1);
+    /* The default cap (8 MiB) reads it. */
+    assert_int_equal(get_cm(f, t, "big"), 0);
+    assert_true(f->out->len > 100000);
+    capped->free(capped);
+}
+
+static void test_kube_client__watch_event_larger_than_the_cap_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_transport *t = kube_transport(f, S.server.kubeconfig, 0), *capped;
+    const char *message;
+    int events = 0;
+
+    create_big_cm(f, t, "bigwatch", 100000);
+    create_cm(f, t, "smallwatch");
+    capped = capped_transport(f, 0, 16384);
+    assert_int_equal(capped->watch(capped, f->ctx, &CONFIGMAPS, NS, "smallwatch", "", 5000, count_events, &events), 1);
+    assert_int_equal(events, 1);
+    events = 0;
+    assert_int_equal(capped->watch(capped, f->ctx, &CONFIGMAPS, NS, "bigwatch", "", 5000, count_events, &events),
+                     VALKEYADDON_ESERVER);
+    assert_int_equal(events, 0);
+    message = valkeyaddon_ctx_error_message(f->ctx);
+    assert_non_null(strstr(message, "watch ConfigMap " NS "/bigwatch"));
+    assert_non_null(strstr(message, "16384-byte cap"));
+    assert_non_null(strstr(message, "max_watch_event_bytes"));
+    capped->free(capped);
+}
+
+/* ---- plain http (docs/kubeconfig.md) ---- */
+
+static int http_transport(struct fixture *f, const char *user, int allow)
+{
+    valkeyaddon_kubernetes_options o = VALKEYADDON_KUBERNETES_OPTIONS_INIT;
+    valkeyaddon_transport *t = NULL;
+    char path[256], text[1024];
+    int rc;
+
+    path_in(path, sizeof(path), "kubeconfig-http");
+    snprintf(text, sizeof(text),
+             "apiVersion: v1\nkind: Config\ncurrent-context: t\n"
+             "clusters:\n- name: c\n  cluster: {server: \"http://127.0.0.1:1\"}\n"
+             "users:\n- name: u\n  user: {%s}\n"
+             "contexts:\n- name: t\n  context: {cluster: c, user: u, namespace: " NS "}\n",
+             user);
+    write_file(path, text);
+    o.kubeconfig = path;
+    o.allow_insecure_http = allow;
+    rc = valkeyaddon_transport_kubernetes_new(&t, f->ctx, &o);
+    if (t)
+        t->free(t);
+    return rc;
+}
+
+static void test_kube_client__plain_http_is_refused_and_never_carries_credentials(void **state)
+{
+    struct fixture *f = *state;
+    char user[1200], token_path[256];
+
+    /* Refused by default, with what to do. */
+    assert_int_equal(http_transport(f, "token: " TOKEN_A, 0), VALKEYADDON_ECONFIG);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "http://127.0.0.1:1"));
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "allow_insecure_http"));
+    assert_int_equal(http_transport(f, "", 0), VALKEYADDON_ECONFIG);
+    /* Allowed, but a user with a credential is still refused: no token or key ever goes over plain http. */
+    assert_int_equal(http_transport(f, "token: " TOKEN_A, 1), VALKEYADDON_ECONFIG);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "a bearer token"));
+    path_in(token_path, sizeof(token_path), "http-token");
+    write_file(token_path, TOKEN_B);
+    snprintf(user, sizeof(user), "tokenFile: \"%s\"", token_path);
+    assert_int_equal(http_transport(f, user, 1), VALKEYADDON_ECONFIG);
+    assert_int_equal(http_transport(f, "exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/true}", 1),
+                     VALKEYADDON_ECONFIG);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "an exec credential plugin"));
+    snprintf(user, sizeof(user), "client-certificate: \"%s\", client-key: \"%s\"", S.server.ca, S.server.ca);
+    assert_int_equal(http_transport(f, user, 1), VALKEYADDON_ECONFIG);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "a client certificate"));
+    assert_not_in_output(f, TOKEN_A);
+    assert_not_in_output(f, TOKEN_B);
+    /* Allowed and without credentials (kubectl proxy adds its own): accepted. */
+    assert_int_equal(http_transport(f, "", 1), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1021,6 +1196,13 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_kube_client__transient_faults_are_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kube_client__wait_follows_status_patches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__watch_closed_cleanly_is_reopened_after_a_pause, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__response_larger_than_the_cap_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__watch_event_larger_than_the_cap_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__plain_http_is_refused_and_never_carries_credentials,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_kube_client__watch_reopen_honours_retry_after_and_backs_off, setup,
                                         teardown),
     };

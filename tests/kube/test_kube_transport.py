@@ -112,13 +112,16 @@ class Provisioning(Base):
         self.assertEqual(r.returncode, 0, r.stderr)
         log = self.requests()
         first = self.secret("valkey-acme-web-auth")
-        # One read of the auth Secret (absent), then one write per object (auth create, 2 Services,
-        # StatefulSet, app Secret): nothing is read back, nothing is read before writing.
-        writes, gets, _ = self.budget("first provision --no-wait", log)
+        # Every object is read once before the first write (so nothing someone else made is overwritten,
+        # and a conflict leaves everything as it was), auth Secret first; then one write per object
+        # (auth create, 2 Services, StatefulSet, NetworkPolicy, app Secret): nothing is read back.
+        writes, gets, per_object = self.budget("first provision --no-wait", log)
         self.assertEqual(len([x for x in writes if x["method"] == "POST"]), 1)
-        self.assertEqual(len(writes), 5, [(x["method"], x["path"]) for x in log])
+        self.assertEqual(len(writes), 6, [(x["method"], x["path"]) for x in log])
         self.assertEqual([x["path"] for x in gets][:1], [f"/api/v1/namespaces/{NS}/secrets/valkey-acme-web-auth"])
-        self.assertLessEqual(len(gets), 2, [(x["method"], x["path"]) for x in log])  # + the CLI's status read
+        first_write = log.index(writes[0])
+        self.assertEqual(len([x for x in log[:first_write] if x["method"] == "GET"]), 7, log)
+        self.assertLessEqual(max(per_object.values()), 1, per_object)
 
         self.control("DELETE", "/_test/requests")
         r = self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "standard", "--no-wait")
@@ -130,7 +133,7 @@ class Provisioning(Base):
         writes, gets, per_object = self.budget("repeat provision --no-wait", log)
         self.assertEqual(writes, [], [(x["method"], x["path"]) for x in log])
         self.assertLessEqual(max(per_object.values()), 1, per_object)
-        self.assertEqual(len(per_object), 5, per_object)
+        self.assertEqual(len(per_object), 6, per_object)
         self.assert_no_secret_in(r.stdout + r.stderr, [first["password"]])
 
         url = self.secret("app-web-redis-url")["REDIS_URL"]
@@ -188,7 +191,8 @@ class Provisioning(Base):
         self.assertTrue(any("watch=1" in (x.get("query") or "") for x in self.requests()))
         r = self.cli("-o", "json", "deprovision", "--tenant", "acme", "--app", "web")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(json.loads(r.stdout)["deleted"], 5)
+        # App Secret, NetworkPolicy, StatefulSet, both Services, auth Secret.
+        self.assertEqual(json.loads(r.stdout)["deleted"], 6)
         r = self.cli("-o", "json", "deprovision", "--tenant", "acme", "--app", "web")
         self.assertEqual((r.returncode, json.loads(r.stdout)["deleted"]), (0, 0))
         r = self.cli("status", "--tenant", "acme", "--app", "web")
@@ -196,9 +200,20 @@ class Provisioning(Base):
         self.assertEqual(r.stderr.count("\n"), 1)
 
     def test_plan_change_converges_and_keeps_the_password(self):
-        for plan, replicas in (("free", 1), ("pro", 3), ("standard", 1), ("free", 1)):
+        # pro -> standard shrinks the volume and standard -> free drops it: refused (nothing changes)
+        # unless data loss is allowed explicitly.
+        for plan, replicas, allow in (("free", 1, False), ("pro", 3, False), ("standard", 3, False),
+                                      ("standard", 1, True), ("free", 1, False), ("free", 1, True)):
+            before = self.control_raw("GET", f"/apis/apps/v1/namespaces/{NS}/statefulsets/valkey-acme-web")[2]
             r = self.cli("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", plan,
-                         "--timeout", "30s")
+                         "--timeout", "30s", *(["--allow-data-loss"] if allow else []))
+            refused = plan != "pro" and not allow and "volumeClaimTemplates" in (before.get("spec") or {})
+            if refused:
+                self.assertEqual(r.returncode, 1, f"{plan}: {r.stderr}")
+                self.assertIn("--allow-data-loss", r.stderr)
+                after = self.control_raw("GET", f"/apis/apps/v1/namespaces/{NS}/statefulsets/valkey-acme-web")[2]
+                self.assertEqual(after["metadata"]["resourceVersion"], before["metadata"]["resourceVersion"])
+                continue
             self.assertEqual(r.returncode, 0, f"{plan}: {r.stderr}")
             status, _, sts = self.control_raw("GET", f"/apis/apps/v1/namespaces/{NS}/statefulsets/valkey-acme-web")
             self.assertEqual(sts["spec"]["replicas"], replicas)
@@ -317,6 +332,34 @@ contexts:
         self.assertLess(time.monotonic() - started, 30)
         self.assertIn("attempts", r.stderr)
         self.assertIn("valkeyaddon: provision:", r.stderr)
+
+    def test_plain_http_is_refused_unless_allowed_and_never_with_credentials(self):
+        path = os.path.join(support.TMP, "kubeconfig-http")
+        with open(self.kubeconfig, encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace(self.server.info["url"], "http://127.0.0.1:1"))
+        r = self.cli("status", "--tenant", "acme", "--app", "web", kubeconfig=path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("plain http", r.stderr)
+        self.assertIn("--allow-insecure-http", r.stderr)
+        # Allowed, but this user has a token: still refused, nothing sent.
+        r = self.cli("--allow-insecure-http", "status", "--tenant", "acme", "--app", "web", kubeconfig=path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("never sent over plain http", r.stderr)
+        self.assert_no_secret_in(r.stdout + r.stderr, [self.server.info["token"]])
+        # Allowed and without credentials (a proxy adds its own): it gets as far as connecting.
+        bare = os.path.join(support.TMP, "kubeconfig-http-bare")
+        with open(bare, "w", encoding="utf-8") as f:
+            f.write("apiVersion: v1\nkind: Config\ncurrent-context: p\n"
+                    "clusters:\n- name: p\n  cluster: {server: \"http://127.0.0.1:1\"}\n"
+                    "users:\n- name: p\n  user: {}\n"
+                    "contexts:\n- name: p\n  context: {cluster: p, user: p}\n")
+        r = self.cli("--allow-insecure-http", "--retry-deadline", "1s", "status", "--tenant", "acme", "--app", "web",
+                     kubeconfig=bare)
+        self.assertEqual(r.returncode, 1)
+        self.assertNotIn("plain http", r.stderr)
+        self.assertIn("attempts", r.stderr)
 
 
 class Faults(Base):

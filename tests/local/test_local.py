@@ -32,6 +32,8 @@ TMP = None
 def setUpModule():
     global TMP
     if not SERVER or not REDIS_CLI:
+        if os.environ.get("VALKEYADDON_REQUIRE_REDIS"):
+            raise RuntimeError("no valkey-server/redis-server and cli on PATH (VALKEYADDON_REQUIRE_REDIS is set)")
         raise unittest.SkipTest("no valkey-server/redis-server and cli on PATH")
     TMP = tempfile.mkdtemp(prefix="local-transport-test-")
 
@@ -141,7 +143,7 @@ class Local(unittest.TestCase):
         self.app = f"app{Local.counter}"
 
     def tearDown(self):
-        self.cli("deprovision", "--tenant", "acme", "--app", self.app)
+        self.cli("deprovision", "--tenant", "acme", "--app", self.app, "--delete-data")
 
     def cli(self, *args, state=None, env=None):
         full_env = dict(os.environ)
@@ -267,8 +269,16 @@ class TestStandard(Local):
         self.assertEqual(c.call("GET", "kept"), "yes")
         self.assertEqual(c.call("CONFIG", "GET", "appendonly")[1], "yes")
         c.close()
-        # Back to free: the data volumes go, as on a cluster.
-        self.provision("free")
+        # Back to free drops persistence: refused, and nothing changes, unless data loss is allowed.
+        r = self.provision("free", expect=1)
+        self.assertIn("drops persistence", r.stderr)
+        self.assertIn("--allow-data-loss", r.stderr)
+        c = Resp(port, password)
+        self.assertEqual(c.call("GET", "kept"), "yes")
+        c.close()
+        r = self.cli("provision", "--tenant", "acme", "--app", self.app, "--plan", "free", "--allow-data-loss",
+                     "--timeout", "30s")
+        self.assertEqual(r.returncode, 0, r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.state, "data", NS, f"data-{self.name()}-0")))
 
 
@@ -300,22 +310,100 @@ class TestPro(Local):
 
 
 class TestDeprovision(Local):
-    def test_local__deprovision_stops_removes_and_is_idempotent(self):
+    def test_local__deprovision_keeps_data_unless_asked_and_is_idempotent(self):
         self.provision("standard")
+        port, password = self.url()
+        c = Resp(port, password)
+        c.call("SET", "kept", "yes")
+        c.call("SAVE")
+        c.close()
         pid = self.pid()
         data = os.path.join(self.state, "data", NS, f"data-{self.name()}-0")
         self.assertTrue(os.path.isdir(data))
         r = self.cli("deprovision", "--tenant", "acme", "--app", self.app)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertGreater(json.loads(r.stdout)["deleted"], 0)
+        out = json.loads(r.stdout)
+        self.assertGreater(out["deleted"], 0)
+        self.assertEqual(out["kept_claims"], [f"data-{self.name()}-0"])
         self.assertTrue(wait_dead(pid, 1))
-        self.assertFalse(os.path.exists(data))
+        self.assertTrue(os.path.isdir(data), "deprovision without --delete-data must keep the data")
         self.assertFalse(os.path.exists(os.path.join(self.state, "servers", NS, self.name())))
+        # The same ids get their data back; another tenant whose name collides would be refused.
+        self.provision("standard")
+        port, password = self.url()
+        c = Resp(port, password)
+        self.assertEqual(c.call("GET", "kept"), "yes")
+        c.close()
+        r = self.cli("deprovision", "--tenant", "acme", "--app", self.app, "--delete-data")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual((json.loads(r.stdout)["claims_deleted"], json.loads(r.stdout)["kept_claims"]), (1, []))
+        self.assertFalse(os.path.exists(data))
         self.assertEqual(os.listdir(os.path.join(self.state, "ports")), [])
         r = self.cli("deprovision", "--tenant", "acme", "--app", self.app)
         self.assertEqual((r.returncode, json.loads(r.stdout)["deleted"]), (0, 0), r.stderr)
         r = self.cli("status", "--tenant", "acme", "--app", self.app)
         self.assertEqual(r.returncode, 3, r.stderr)
+
+
+class TestDayTwo(Local):
+    """The day-2 safety issue's acceptance, on real servers."""
+
+    def test_local__unknown_plan_keeps_the_plan_and_the_data(self):
+        self.provision("standard")
+        port, password = self.url()
+        c = Resp(port, password)
+        c.call("SET", "precious", "1")
+        self.assertEqual(c.call("SAVE"), "OK")
+        c.close()
+        pid = self.pid()
+        r = self.cli("provision", "--tenant", "acme", "--app", self.app, "--plan", "standrad", "--timeout", "30s")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        lines = [l for l in r.stderr.splitlines() if "standrad" in l]
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn('unknown plan "standrad": the add-on keeps plan "standard"', lines[0])
+        self.assertEqual(json.loads(r.stdout)["plan"], "standard")
+        self.assertEqual(self.pid(), pid, "the server was restarted")
+        c = Resp(port, password)
+        self.assertEqual(c.call("GET", "precious"), "1")
+        c.close()
+        # The app_addons row (the CLI's default database) still says standard, and why.
+        import sqlite3
+        with sqlite3.connect(os.path.join(self.state, "addons.db")) as db:
+            plan, message = db.execute("SELECT plan, status_message FROM app_addons WHERE app_id = ?",
+                                       (self.app,)).fetchone()
+        self.assertEqual(plan, "standard")
+        self.assertIn('plan "standrad" is unknown: the add-on keeps plan standard', message)
+
+    def test_local__colliding_tenants_are_refused(self):
+        first = ("acme-prod", "web")
+        second = ("acme", "prod-web")
+        try:
+            r = self.cli("provision", "--tenant", first[0], "--app", first[1], "--plan", "free", "--timeout", "30s")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            secrets = os.path.join(self.state, "objects", NS, "secrets")
+            before = {n: open(os.path.join(secrets, n), "rb").read() for n in os.listdir(secrets)}
+            r = self.cli("provision", "--tenant", second[0], "--app", second[1], "--plan", "free", "--timeout", "30s")
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("belongs to tenant acme-prod app web", r.stderr)
+            after = {n: open(os.path.join(secrets, n), "rb").read() for n in os.listdir(secrets)}
+            self.assertEqual(before, after, "the first tenant's Secrets changed")
+            r = self.cli("deprovision", "--tenant", second[0], "--app", second[1])
+            self.assertNotEqual(r.returncode, 0, "deprovision of the other tenant's add-on succeeded")
+            self.assertEqual(before, {n: open(os.path.join(secrets, n), "rb").read() for n in os.listdir(secrets)})
+        finally:
+            self.cli("deprovision", "--tenant", first[0], "--app", first[1], "--delete-data")
+
+    def test_local__recreated_auth_secret_reaches_the_servers(self):
+        self.provision("standard")
+        old_port, old_password = self.url()
+        os.unlink(os.path.join(self.state, "objects", NS, "secrets", f"{self.name()}-auth.json"))
+        out = self.provision("standard")
+        self.assertTrue(out["password_created"])
+        port, password = self.url()
+        self.assertEqual(port, old_port)
+        self.assertNotEqual(password, old_password)
+        self.assertEqual(self.redis_cli_ping(port, password), "PONG")
+        self.assertNotEqual(self.redis_cli_ping(port, old_password), "PONG")
 
 
 class TestHazards(Local):
@@ -381,7 +469,9 @@ class TestBadInput(Local):
         self.assertEqual(self.redis_cli_ping(port, password), "PONG")
 
     def error_lines(self, r):
-        return [line for line in r.stderr.splitlines() if line.startswith("valkeyaddon:")]
+        """The error lines; a warning (a --database URL with a password, say) is not one."""
+        return [line for line in r.stderr.splitlines()
+                if line.startswith("valkeyaddon:") and ": warning: " not in line]
 
     def test_local__bad_input_leaves_state_untouched(self):
         self.provision("free")

@@ -216,7 +216,8 @@ static void test_objects__order_kinds_and_names(void **state)
         size_t i;
 
         build(&plain, plans[p], NULL, PASSWORD);
-        assert_int_equal(plain.objects.count, 4);
+        /* The NetworkPolicy is there by default. */
+        assert_int_equal(plain.objects.count, 5);
         assert_ptr_equal(plain.objects.items[0].resource, &valkeyaddon__secret_resource);
         assert_string_equal(plain.objects.items[0].name, NAME "-auth");
         assert_ptr_equal(plain.objects.items[1].resource, &valkeyaddon__service_resource);
@@ -225,6 +226,8 @@ static void test_objects__order_kinds_and_names(void **state)
         assert_string_equal(plain.objects.items[2].name, NAME);
         assert_ptr_equal(plain.objects.items[3].resource, &valkeyaddon__statefulset_resource);
         assert_string_equal(plain.objects.items[3].name, NAME);
+        assert_ptr_equal(plain.objects.items[4].resource, &valkeyaddon__networkpolicy_resource);
+        assert_string_equal(plain.objects.items[4].name, NAME "-ingress");
 
         build(&full, plans[p], &extras, PASSWORD);
         /* A budget over one pod is useless: only pro (3 replicas) gets one. */
@@ -308,9 +311,11 @@ static void test_objects__password_only_in_the_secrets_data(void **state)
 static void test_objects__secrets_data(void **state)
 {
     static const char raw_uri[] = "redis://:x@h:1\n\xff\x01 exactly these bytes";
-    const char *keys[] = { "uri", "host", "port", "password" };
+    const char *keys[] = { "uri", "host", "port", "password", "exporter-passwords.json" };
     const char *want[] = { "redis://default:" PASSWORD "@" NAME "." NS ".svc.cluster.local:6379",
-                           NAME "." NS ".svc.cluster.local", "6379", PASSWORD };
+                           NAME "." NS ".svc.cluster.local", "6379", PASSWORD,
+                           /* redis_exporter's password file: the local server, and nothing else, gets it. */
+                           "{\"redis://127.0.0.1:6379\":\"" PASSWORD "\"}" };
     struct valkeyaddon__object url;
     struct built b;
     yajl_val secret, parsed;
@@ -321,8 +326,8 @@ static void test_objects__secrets_data(void **state)
     build(&b, "standard", NULL, PASSWORD);
     secret = b.parsed[0];
     assert_string_equal(str(at(secret, "type", NULL)), "Opaque");
-    assert_int_equal(YAJL_GET_OBJECT(at(secret, "data", NULL))->len, 4);
-    for (i = 0; i < 4; i++) {
+    assert_int_equal(YAJL_GET_OBJECT(at(secret, "data", NULL))->len, 5);
+    for (i = 0; i < 5; i++) {
         value = unbase64(str(at(secret, "data", keys[i], NULL)), &len);
         assert_string_equal(value, want[i]);
         free(value);
@@ -377,12 +382,15 @@ static void test_objects__services(void **state)
         assert_string_equal(str(at(selector, "app.kubernetes.io/name", NULL)), "valkey");
         assert_string_equal(str(at(selector, "app.kubernetes.io/instance", NULL)), NAME);
         assert_int_equal(integer(at(named(at(primary, "spec", "ports", NULL), "valkey"), "port", NULL)), 6379);
-        assert_int_equal(integer(at(named(at(primary, "spec", "ports", NULL), "metrics"), "port", NULL)), 9121);
+        /* The exporter is for the monitoring stack (the headless Service), not for apps. */
+        assert_int_equal(length(at(primary, "spec", "ports", NULL)), 1);
+        assert_null(named(at(primary, "spec", "ports", NULL), "metrics"));
         assert_int_equal(integer(at(named(at(headless, "spec", "ports", NULL), "metrics"), "port", NULL)), 9121);
 
         no_exporter.no_exporter = 1;
         build(&quiet, plans[p], &no_exporter, PASSWORD);
         assert_int_equal(length(at(find(&quiet, "Service", NAME), "spec", "ports", NULL)), 1);
+        assert_int_equal(length(at(find(&quiet, "Service", NAME "-headless"), "spec", "ports", NULL)), 1);
         assert_null(named(at(find(&quiet, "StatefulSet", NAME), "spec", "template", "spec", "containers", NULL),
                           "redis-exporter"));
         release(&quiet);
@@ -416,7 +424,7 @@ static void test_objects__statefulset_per_plan(void **state)
         assert_string_equal(str(at(spec, "serviceName", NULL)), NAME "-headless");
         assert_string_equal(str(at(spec, "podManagementPolicy", NULL)), "OrderedReady");
         assert_string_equal(str(at(spec, "updateStrategy", "type", NULL)), "RollingUpdate");
-        assert_string_equal(str(at(spec, "persistentVolumeClaimRetentionPolicy", "whenDeleted", NULL)), "Delete");
+        assert_string_equal(str(at(spec, "persistentVolumeClaimRetentionPolicy", "whenDeleted", NULL)), "Retain");
         assert_string_equal(str(at(spec, "persistentVolumeClaimRetentionPolicy", "whenScaled", NULL)), "Retain");
         assert_int_equal(YAJL_GET_OBJECT(at(spec, "selector", "matchLabels", NULL))->len, 2);
         assert_int_equal(integer(at(pod, "terminationGracePeriodSeconds", NULL)), want[p].grace);
@@ -447,8 +455,25 @@ static void test_objects__statefulset_per_plan(void **state)
         assert_string_equal(str(at(exporter, "image", NULL)), VALKEYADDON_DEFAULT_EXPORTER_IMAGE);
         assert_string_equal(str(at(named(at(exporter, "env", NULL), "REDIS_ADDR"), "value", NULL)),
                             "redis://127.0.0.1:6379");
-        assert_string_equal(str(at(named(at(exporter, "env", NULL), "REDIS_PASSWORD"), "valueFrom",
-                                   "secretKeyRef", "name", NULL)), NAME "-auth");
+        /*
+         * No REDIS_PASSWORD (the exporter would send it to any /scrape target):
+         * a password file keyed by the local URI, from the auth Secret, 0440.
+         */
+        assert_null(named(at(exporter, "env", NULL), "REDIS_PASSWORD"));
+        assert_int_equal(length(at(exporter, "env", NULL)), 2);
+        assert_string_equal(str(at(named(at(exporter, "env", NULL), "REDIS_PASSWORD_FILE"), "value", NULL)),
+                            "/run/redis-exporter/passwords.json");
+        assert_string_equal(str(at(named(at(exporter, "volumeMounts", NULL), "exporter-auth"), "mountPath", NULL)),
+                            "/run/redis-exporter");
+        assert_true(YAJL_IS_TRUE(at(named(at(exporter, "volumeMounts", NULL), "exporter-auth"), "readOnly", NULL)));
+        assert_null(named(at(valkey, "volumeMounts", NULL), "exporter-auth"));
+        assert_string_equal(str(at(named(at(pod, "volumes", NULL), "exporter-auth"), "secret", "secretName", NULL)),
+                            NAME "-auth");
+        assert_int_equal(integer(at(named(at(pod, "volumes", NULL), "exporter-auth"), "secret", "defaultMode", NULL)),
+                         0440);
+        assert_int_equal(length(at(named(at(pod, "volumes", NULL), "exporter-auth"), "secret", "items", NULL)), 1);
+        assert_string_equal(str(at(item(at(named(at(pod, "volumes", NULL), "exporter-auth"), "secret", "items", NULL),
+                                        0), "key", NULL)), "exporter-passwords.json");
         assert_null(at(exporter, "args", NULL));
         assert_string_equal(str(at(exporter, "resources", "limits", "memory", NULL)), "64Mi");
         assert_true(YAJL_IS_TRUE(at(exporter, "securityContext", "readOnlyRootFilesystem", NULL)));
@@ -608,6 +633,58 @@ static void test_objects__extras(void **state)
     release(&pro);
     release(&free_);
     release(&quiet);
+}
+
+/*
+ * The NetworkPolicy by default: 6379 from the namespace's pods (an empty
+ * podSelector) and the add-on's pods, 9121 from the monitoring namespace
+ * only. no_network_policy (version 2) leaves it out; a version 1 caller's
+ * struct has no such member and gets the policy.
+ */
+static void test_objects__network_policy_by_default(void **state)
+{
+    valkeyaddon_object_options off = VALKEYADDON_OBJECT_OPTIONS_INIT, v1 = VALKEYADDON_OBJECT_OPTIONS_INIT;
+    valkeyaddon_ctx *ctx;
+    struct built plain, none, old;
+    yajl_val np, rules, from;
+
+    (void)state;
+    build(&plain, "standard", NULL, PASSWORD);
+    np = find(&plain, "NetworkPolicy", NAME "-ingress");
+    assert_non_null(np);
+    assert_string_equal(str(at(np, "spec", "podSelector", "matchLabels", "app.kubernetes.io/instance", NULL)), NAME);
+    rules = at(np, "spec", "ingress", NULL);
+    assert_int_equal(length(rules), 3);
+    from = item(at(item(rules, 0), "from", NULL), 0);
+    assert_true(YAJL_IS_OBJECT(at(from, "podSelector", NULL)));
+    assert_int_equal(YAJL_GET_OBJECT(at(from, "podSelector", NULL))->len, 0);
+    assert_null(at(from, "namespaceSelector", NULL));
+    assert_int_equal(integer(at(item(at(item(rules, 0), "ports", NULL), 0), "port", NULL)), 6379);
+    assert_int_equal(integer(at(item(at(item(rules, 1), "ports", NULL), 0), "port", NULL)), 6379);
+    assert_string_equal(str(at(item(at(item(rules, 2), "from", NULL), 0), "namespaceSelector", "matchLabels",
+                               "kubernetes.io/metadata.name", NULL)), VALKEYADDON_DEFAULT_MONITORING_NAMESPACE);
+    assert_null(at(item(at(item(rules, 2), "from", NULL), 0), "podSelector", NULL));
+    assert_int_equal(integer(at(item(at(item(rules, 2), "ports", NULL), 0), "port", NULL)), 9121);
+
+    off.no_network_policy = 1;
+    build(&none, "standard", &off, PASSWORD);
+    assert_null(find(&none, "NetworkPolicy", NAME "-ingress"));
+    assert_int_equal(none.objects.count, 4);
+
+    v1.version = 1;
+    v1.no_network_policy = 1; /* beyond a version 1 struct: never read */
+    build(&old, "standard", &v1, PASSWORD);
+    assert_non_null(find(&old, "NetworkPolicy", NAME "-ingress"));
+
+    /* Narrowing and opting out at once is a contradiction, not a choice. */
+    off.network_policy = 1;
+    assert_int_equal(valkeyaddon_ctx_new(&ctx, NULL), 0);
+    assert_int_equal(valkeyaddon_ctx_set_object_options(ctx, &off), VALKEYADDON_EINVAL);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(ctx), "no_network_policy"));
+    valkeyaddon_ctx_free(ctx);
+    release(&plain);
+    release(&none);
+    release(&old);
 }
 
 static void test_objects__start_script_carries_the_plan(void **state)
@@ -810,6 +887,7 @@ int main(void)
         cmocka_unit_test(test_objects__probes_and_password_references),
         cmocka_unit_test(test_objects__config_hash),
         cmocka_unit_test(test_objects__extras),
+        cmocka_unit_test(test_objects__network_policy_by_default),
         cmocka_unit_test(test_objects__start_script_carries_the_plan),
         cmocka_unit_test(test_objects__invalid_inputs),
         cmocka_unit_test(test_objects__allocation_failure_sweep),

@@ -2190,11 +2190,13 @@ class FaultInjector:
         if "status" in spec:
             status = int(spec["status"])
         else:
-            status = None if (spec.get("latency_ms") or spec.get("drop") or spec.get("drop_response")) else 503
+            status = None if (spec.get("latency_ms") or spec.get("drop") or spec.get("drop_response")
+                              or spec.get("end_stream")) else 503
         rule = {"id": self.next_id, "status": status,
                 "count": spec.get("count"), "probability": spec.get("probability"),
                 "retry_after": spec.get("retry_after"), "drop": bool(spec.get("drop", False)),
                 "drop_response": bool(spec.get("drop_response", False)),
+                "end_stream": bool(spec.get("end_stream", False)),
                 "latency_ms": int(spec.get("latency_ms", 0)), "method": spec.get("method"),
                 "path_regex": spec.get("path_regex"), "message": spec.get("message"),
                 "plain": bool(spec.get("plain", False)), "seed": spec.get("seed"),
@@ -2442,6 +2444,17 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("X-Kubernetes-Pf-Flowschema-Uid", PF_FLOWSCHEMA)
         self.send_header("X-Kubernetes-Pf-Prioritylevel-Uid", PF_PRIORITY)
 
+    def send_empty_stream(self):
+        self.send_response(200)
+        self.common_headers()
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.status_sent = 200
+        self.record()
+        self.end_headers()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
     def send_bytes(self, code, body, ctype="application/json", headers=None):
         if self.drop_response:
             # The request was carried out; its answer is lost with the connection.
@@ -2526,6 +2539,10 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
                     time.sleep(rule["latency_ms"] / 1000.0)
                 if rule["drop"]:
                     raise DroppedConnection()
+                if rule["end_stream"]:
+                    # A watch the server ends cleanly at once: 200, chunked, no event
+                    # (as a timeoutSeconds that elapsed with nothing to send).
+                    return self.send_empty_stream()
                 self.drop_response = rule["drop_response"] and not rule["status"]
                 if rule["status"]:
                     if rule["status"] == 429 and rule["plain"]:

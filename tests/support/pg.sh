@@ -144,12 +144,16 @@ pg_stop() {
 }
 
 # Run as a script (`bash pg.sh restart|stop|start`) by a test program that
-# needs the server bounced between two calls; the state comes from the
-# environment pg_start exported.
+# needs the server bounced between two calls, or `bash pg.sh psql ARGS...` to
+# query it as the superuser; the state comes from the environment pg_start exported.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     set -eu
     case "${1:-}" in
     restart) pg_restart ;;
+    psql)
+        shift
+        pg_psql "$@"
+        ;;
     stop)
         pg__as_owner "$PG_BINDIR/pg_ctl" -D "$PG_TEST_DIR/data" -w -t 30 -m fast stop > /dev/null ||
             pg__fail "pg_ctl stop failed"
@@ -159,7 +163,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
             > /dev/null || pg__fail "pg_ctl start failed"
         ;;
     *)
-        echo "usage: bash pg.sh restart|stop|start (after pg_start exported PG_TEST_DIR)" >&2
+        echo "usage: bash pg.sh restart|stop|start|psql ARGS... (after pg_start exported PG_TEST_DIR)" >&2
         exit 2
         ;;
     esac

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -242,6 +243,36 @@ static void test_applied__statefulset_unrealised(void **state)
     assert_int_equal(valkeyaddon__statefulset_unrealised("nonsense"), 1);
 }
 
+/*
+ * A live object is outside input: nested a million deep (an API server that
+ * is hostile or broken), it is "not current", not a stack overflow in the
+ * parse, the comparison or the free. The depth guard is the one in
+ * util/json_tree.c (VALKEYADDON__JSON_MAX_DEPTH).
+ */
+static void test_applied__deeply_nested_live_object_is_refused_not_a_crash(void **state)
+{
+    enum { DEPTH = 1000000 };
+    static const char head[] = "{\"spec\":", tail[] = "}";
+    struct valkeyaddon__object o;
+    size_t len = sizeof(head) - 1 + 2 * (size_t)DEPTH + sizeof(tail) - 1;
+    char *live = malloc(len + 1), *p;
+    char h[65];
+
+    (void)state;
+    assert_non_null(live);
+    p = live;
+    memcpy(p, head, sizeof(head) - 1);
+    p += sizeof(head) - 1;
+    memset(p, '[', DEPTH);
+    memset(p + DEPTH, ']', DEPTH);
+    memcpy(p + 2 * (size_t)DEPTH, tail, sizeof(tail));
+    stamp(&o, &service_r, BODY, h);
+    assert_int_equal(valkeyaddon__object_is_current(&o, live), 0);
+    assert_int_equal(valkeyaddon__statefulset_unrealised(live), 1);
+    valkeyaddon__object_clear(&o);
+    free(live);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_applied__changes_are_seen),
         cmocka_unit_test(test_applied__secret_data_compared_decoded_and_not_hashed),
         cmocka_unit_test(test_applied__statefulset_unrealised),
+        cmocka_unit_test(test_applied__deeply_nested_live_object_is_refused_not_a_crash),
     };
     return cmocka_run_group_tests_name("applied", tests, NULL, NULL);
 }

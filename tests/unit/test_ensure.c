@@ -118,8 +118,12 @@ static void test_ensure__first_provision_creates_everything(void **state)
     assert_string_equal(result.plan, "standard");
     assert_int_equal(result.fell_back, 0);
     assert_int_equal(result.password_created, 1);
-    /* One read of the auth Secret, one create, one apply per other object. */
-    assert_int_equal(f->t->gets, 1);
+    /*
+     * Every object is read before the first write (so nothing someone else made is
+     * overwritten): the five objects (the NetworkPolicy is on by default) and the one
+     * volume claim a new StatefulSet would adopt; then one create and one apply per other object.
+     */
+    assert_int_equal(f->t->gets, 6);
     assert_int_equal(f->t->creates, 1);
     assert_int_equal(result.objects_written, f->t->creates + f->t->applies);
     assert_true(f->t->applies >= 3);
@@ -221,9 +225,9 @@ static void test_ensure__economy_repeat_sends_no_write(void **state)
     int objects;
 
     assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "standard"), 0);
-    /* First: the auth Secret's read (absent), then one write per object and no read back. */
+    /* First: a read of each object and of the claim a new StatefulSet adopts, one write per object. */
     objects = f->t->creates + f->t->applies;
-    assert_int_equal(f->t->gets, 1);
+    assert_int_equal(f->t->gets, objects + 1);
     assert_int_equal(result.objects_written, objects);
     assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme", "web"), 0);
     reset_counts(f);
@@ -455,7 +459,8 @@ static void test_ensure__unusable_auth_secret_is_left_alone(void **state)
 {
     struct fixture *f = *state;
     valkeyaddon_buffer *ignored = NULL;
-    const char *broken = "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"" AUTH "\"},"
+    const char *broken = "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"" AUTH "\","
+                         "\"labels\":{\"valkeyaddon.io/tenant-id\":\"acme\",\"valkeyaddon.io/app-id\":\"web\"}},"
                          "\"data\":{\"uri\":\"eA==\"}}";
 
     assert_int_equal(valkeyaddon_buffer_new(&ignored), 0);
@@ -476,7 +481,8 @@ static void test_ensure__racing_creator_wins_and_its_password_is_used(void **sta
 
     /* base64("TheOtherWritersPassword123456789") */
     counting_transport_race_create(f->t, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"" AUTH
-                                         "\"},\"data\":{\"password\":\"VGhlT3RoZXJXcml0ZXJzUGFzc3dvcmQxMjM0NTY3ODk=\"}}");
+                                         "\",\"labels\":{\"valkeyaddon.io/tenant-id\":\"acme\","
+                                         "\"valkeyaddon.io/app-id\":\"web\"}},\"data\":{\"password\":\"VGhlT3RoZXJXcml0ZXJzUGFzc3dvcmQxMjM0NTY3ODk=\"}}");
     assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "free"), 0);
     assert_int_equal(result.password_created, 0);
     password = secret_value(f, NS, AUTH, "password");
@@ -545,6 +551,199 @@ static void test_ensure__transport_registration_and_ownership(void **state)
     assert_int_equal(frees_seen, 2);
 }
 
+
+/* Store an object behind the library's back (another writer). */
+static void put_stored(struct fixture *f, const valkeyaddon_resource *r, const char *json)
+{
+    valkeyaddon_ctx *scratch = NULL;
+
+    assert_int_equal(valkeyaddon_ctx_new(&scratch, NULL), 0);
+    assert_int_equal(f->t->inner->create(NULL, f->t->inner, scratch, r, NS, json, strlen(json)), 0);
+    valkeyaddon_ctx_free(scratch);
+}
+
+static void remove_stored(struct fixture *f, const valkeyaddon_resource *r, const char *name)
+{
+    valkeyaddon_ctx *scratch = NULL;
+
+    assert_int_equal(valkeyaddon_ctx_new(&scratch, NULL), 0);
+    assert_int_equal(f->t->inner->remove(f->t->inner, scratch, r, NS, name, 0), 0);
+    valkeyaddon_ctx_free(scratch);
+}
+
+static const valkeyaddon_resource pvc_r = { "v1", "PersistentVolumeClaim", "persistentvolumeclaims", 1 };
+
+/* Item 1 of the day-2 safety issue: `--plan standrad` on a standard add-on fell back to free and wiped it. */
+static void test_ensure__unknown_plan_keeps_the_existing_plan(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    char *before = NULL, *after = NULL;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "standard"), 0);
+    before = stored(f, &statefulset_r, NS, "valkey-acme-web");
+    reset_counts(f);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "standrad"), 0);
+    assert_string_equal(result.plan, "standard");
+    assert_int_equal(result.fell_back, 1);
+    assert_int_equal(result.plan_kept, 1);
+    assert_int_equal(result.objects_written, 0);
+    assert_int_equal(f->t->creates + f->t->applies + f->t->removes, 0);
+    after = stored(f, &statefulset_r, NS, "valkey-acme-web");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
+static void test_ensure__dropping_persistence_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    char *before, *after;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "standard"), 0);
+    before = stored(f, &statefulset_r, NS, "valkey-acme-web");
+    reset_counts(f);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "free"), VALKEYADDON_EDATALOSS);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "from plan standard to plan free"));
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "allow_data_loss"));
+    assert_int_equal(f->t->creates + f->t->applies + f->t->removes, 0);
+    after = stored(f, &statefulset_r, NS, "valkey-acme-web");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
+static void test_ensure__dropping_persistence_when_allowed(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    valkeyaddon_ensure_options options = VALKEYADDON_ENSURE_OPTIONS_INIT;
+    char *sts;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "standard"), 0);
+    options.namespace_ = NS;
+    options.tenant_id = "acme";
+    options.app_id = "web";
+    options.plan = "free";
+    options.allow_data_loss = 1;
+    assert_int_equal(valkeyaddon_ensure_valkey_with(&result, f->ctx, &options), 0);
+    assert_string_equal(result.plan, "free");
+    sts = stored(f, &statefulset_r, NS, "valkey-acme-web");
+    assert_null(strstr(sts, "volumeClaimTemplates"));
+    free(sts);
+}
+
+static void test_ensure__shrinking_the_volume_is_refused(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "pro"), 0);
+    reset_counts(f);
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "standard"), VALKEYADDON_EDATALOSS);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "shrinks the data volume to 1Gi"));
+    assert_int_equal(f->t->creates + f->t->applies + f->t->removes, 0);
+    /* Growing is never refused. */
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "pro"), 0);
+}
+
+/* Item 2: (acme-prod, web) and (acme, prod-web) are both valkey-acme-prod-web. */
+static void test_ensure__colliding_tenant_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    char *auth_before, *auth_after, *app_before, *app_after;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme-prod", "web", "standard"), 0);
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme-prod", "web"), 0);
+    auth_before = stored(f, &secret_r, NS, "valkey-acme-prod-web-auth");
+    app_before = stored(f, &secret_r, NS, "app-web-redis-url");
+    reset_counts(f);
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "prod-web", "standard"), VALKEYADDON_ECONFLICT);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx),
+                           "Secret " NS "/valkey-acme-prod-web-auth belongs to tenant acme-prod app web"));
+    assert_int_equal(f->t->creates + f->t->applies + f->t->removes, 0);
+    /* The app Secret of another tenant with the same app id is refused as well. */
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "other", "web"), VALKEYADDON_ECONFLICT);
+    auth_after = stored(f, &secret_r, NS, "valkey-acme-prod-web-auth");
+    app_after = stored(f, &secret_r, NS, "app-web-redis-url");
+    assert_string_equal(auth_before, auth_after);
+    assert_string_equal(app_before, app_after);
+    free(auth_before);
+    free(auth_after);
+    free(app_before);
+    free(app_after);
+}
+
+static void test_ensure__app_secret_of_another_tenant_is_refused(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "free"), 0);
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "acme", "web"), 0);
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "other", "web", "free"), 0);
+    reset_counts(f);
+    assert_int_equal(ensure_redis_url_secret(f->ctx, NS, "other", "web"), VALKEYADDON_ECONFLICT);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx),
+                           "Secret " NS "/app-web-redis-url belongs to tenant acme app web"));
+    assert_int_equal(f->t->applies, 0);
+}
+
+static void test_ensure__object_without_our_labels_is_refused(void **state)
+{
+    struct fixture *f = *state;
+
+    put_stored(f, &service_r, "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"valkey-acme-web\","
+                              "\"namespace\":\"" NS "\"},\"spec\":{\"ports\":[{\"port\":80}]}}");
+    reset_counts(f);
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "standard"), VALKEYADDON_ECONFLICT);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx),
+                           "Service " NS "/valkey-acme-web exists but was not made by libvalkeyaddon"));
+    /* Not even the auth Secret was created. */
+    assert_int_equal(f->t->creates + f->t->applies + f->t->removes, 0);
+}
+
+static void test_ensure__kept_claim_of_another_tenant_is_refused(void **state)
+{
+    struct fixture *f = *state;
+
+    put_stored(f, &pvc_r, "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":"
+                          "\"data-valkey-acme-prod-web-0\",\"namespace\":\"" NS "\",\"labels\":{"
+                          "\"app.kubernetes.io/instance\":\"valkey-acme-prod-web\",\"valkeyaddon.io/tenant-id\":"
+                          "\"acme-prod\",\"valkeyaddon.io/app-id\":\"web\"}}}");
+    reset_counts(f);
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "prod-web", "standard"), VALKEYADDON_ECONFLICT);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "belongs to tenant acme-prod app web"));
+    assert_int_equal(f->t->creates + f->t->applies + f->t->removes, 0);
+    /* Its owner gets it back. */
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme-prod", "web", "standard"), 0);
+}
+
+/* Item 3: a re-created auth Secret used to leave the pods on the old password. */
+static void test_ensure__recreated_auth_secret_rolls_the_pods(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+    char *before, *after, *password;
+
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "standard"), 0);
+    before = stored(f, &statefulset_r, NS, "valkey-acme-web");
+    remove_stored(f, &secret_r, AUTH);
+    reset_counts(f);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "web", "standard"), 0);
+    assert_int_equal(result.password_created, 1);
+    assert_int_equal(result.password_rollout, 1);
+    assert_string_equal(f->t->written, "Secret/valkey-acme-web-auth StatefulSet/valkey-acme-web ");
+    after = stored(f, &statefulset_r, NS, "valkey-acme-web");
+    password = secret_value(f, NS, AUTH, "password");
+    /* The pod template changed (a new credential id), and carries no password. */
+    assert_non_null(strstr(after, "\"valkeyaddon.io/credential-id\":\""));
+    assert_string_not_equal(before, after);
+    assert_null(strstr(after, password));
+    free(before);
+    free(after);
+    free(password);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +767,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ensure__transport_errors_propagate_with_their_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__bad_arguments, setup, teardown),
         cmocka_unit_test(test_ensure__transport_registration_and_ownership),
+        cmocka_unit_test_setup_teardown(test_ensure__unknown_plan_keeps_the_existing_plan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__dropping_persistence_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__dropping_persistence_when_allowed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__shrinking_the_volume_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__colliding_tenant_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__app_secret_of_another_tenant_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__object_without_our_labels_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__kept_claim_of_another_tenant_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__recreated_auth_secret_rolls_the_pods, setup, teardown),
     };
     return cmocka_run_group_tests_name("ensure", tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@ static void test_errors__values_are_stable(void **state)
     assert_int_equal(VALKEYADDON_ETLS, -18);
     assert_int_equal(VALKEYADDON_ESERVER, -19);
     assert_int_equal(VALKEYADDON_ENOTSUPPORTED, -20);
+    assert_int_equal(VALKEYADDON_EDATALOSS, -21);
 }
 
 static void test_errors__every_code_has_its_own_description(void **state)
@@ -33,7 +34,7 @@ static void test_errors__every_code_has_its_own_description(void **state)
     int a, b;
 
     (void)state;
-    for (a = VALKEYADDON_ENOTSUPPORTED; a <= VALKEYADDON_OK; a++) {
+    for (a = VALKEYADDON_EDATALOSS; a <= VALKEYADDON_OK; a++) {
         const char *text = valkeyaddon_strerror(a);
         assert_non_null(text);
         assert_true(strlen(text) > 0);
@@ -48,7 +49,7 @@ static void test_errors__every_code_has_its_own_description(void **state)
 static void test_errors__unknown_codes(void **state)
 {
     (void)state;
-    assert_string_equal(valkeyaddon_strerror(VALKEYADDON_ENOTSUPPORTED - 1), "unknown error code");
+    assert_string_equal(valkeyaddon_strerror(VALKEYADDON_EDATALOSS - 1), "unknown error code");
     assert_string_equal(valkeyaddon_strerror(1), "unknown error code");
     assert_string_equal(valkeyaddon_strerror(-1000), "unknown error code");
 }

@@ -147,7 +147,7 @@ class ProvisionOptions(ctypes.Structure):
 
 class KubernetesOptions(ctypes.Structure):
     """valkeyaddon_kubernetes_options (transports.h)."""
-    VERSION = 1
+    VERSION = 2
     _fields_ = [("version", ctypes.c_uint),
                 ("kubeconfig", ctypes.c_char_p),
                 ("context", ctypes.c_char_p),
@@ -155,7 +155,10 @@ class KubernetesOptions(ctypes.Structure):
                 ("insecure_skip_tls_verify", ctypes.c_int),
                 ("connect_timeout_ms", ctypes.c_long),
                 ("request_timeout_ms", ctypes.c_long),
-                ("retry_deadline_ms", ctypes.c_long)]
+                ("retry_deadline_ms", ctypes.c_long),
+                ("max_response_bytes", ctypes.c_size_t),
+                ("max_watch_event_bytes", ctypes.c_size_t),
+                ("allow_insecure_http", ctypes.c_int)]
 
 
 class LocalOptions(ctypes.Structure):
@@ -178,7 +181,7 @@ class PostgresOptions(ctypes.Structure):
 
 class ObjectOptions(ctypes.Structure):
     """valkeyaddon_object_options (objects.h)."""
-    VERSION = 1
+    VERSION = 2
     _fields_ = [("version", ctypes.c_uint),
                 ("image", ctypes.c_char_p),
                 ("exporter_image", ctypes.c_char_p),
@@ -190,7 +193,8 @@ class ObjectOptions(ctypes.Structure):
                 ("no_exporter", ctypes.c_int),
                 ("pod_disruption_budget", ctypes.c_int),
                 ("network_policy", ctypes.c_int),
-                ("service_monitor", ctypes.c_int)]
+                ("service_monitor", ctypes.c_int),
+                ("no_network_policy", ctypes.c_int)]
 
 
 class Resource(ctypes.Structure):

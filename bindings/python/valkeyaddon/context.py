@@ -211,8 +211,13 @@ class Context:
 
     def set_object_options(self, image=None, exporter_image=None, cluster_domain=None, storage_class=None,
                            field_manager=None, app_label=None, monitoring_namespace=None, no_exporter=False,
-                           pod_disruption_budget=False, network_policy=False, service_monitor=False):
-        """Options of the objects every later call writes (None/False: the defaults)."""
+                           pod_disruption_budget=False, network_policy=False, service_monitor=False,
+                           no_network_policy=False):
+        """Options of the objects every later call writes (None/False: the defaults).
+
+        The NetworkPolicy is built by default (6379 from the namespace's pods);
+        network_policy=True narrows it to the app's pods, no_network_policy=True
+        leaves it out (docs/objects.md)."""
         o = _lib.ObjectOptions(version=_lib.ObjectOptions.VERSION, image=_b(image, "image"),
                                exporter_image=_b(exporter_image, "exporter_image"),
                                cluster_domain=_b(cluster_domain, "cluster_domain"),
@@ -222,7 +227,8 @@ class Context:
                                monitoring_namespace=_b(monitoring_namespace, "monitoring_namespace"),
                                no_exporter=int(bool(no_exporter)),
                                pod_disruption_budget=int(bool(pod_disruption_budget)),
-                               network_policy=int(bool(network_policy)), service_monitor=int(bool(service_monitor)))
+                               network_policy=int(bool(network_policy)), service_monitor=int(bool(service_monitor)),
+                               no_network_policy=int(bool(no_network_policy)))
         self._call("valkeyaddon_ctx_set_object_options", self._handle(), ctypes.byref(o))
 
     # ------------------------------------------------------------ names and plans

@@ -31,6 +31,8 @@
 #include "ctx.h"
 #include "transport/kubernetes/kube.h"
 #include "transport/kubernetes/kubeconfig.h"
+#include "util/json_tree.h"
+#include "util/json_wipe.h"
 
 extern char **environ;
 
@@ -309,13 +311,13 @@ int valkeyaddon__kube_exec_parse(struct valkeyaddon__kube_credential *out, valke
         memcpy(text, json, len);
     text[len] = '\0';
     /* No error buffer: yajl's messages quote the input, which holds the token. */
-    root = yajl_tree_parse(text, NULL, 0);
+    root = valkeyaddon__json_parse(text);
     valkeyaddon__free_secret(text, len + 1);
     if (!root)
         return valkeyaddon__error(ctx, VALKEYADDON_ECONFIG, "the exec plugin's output is not valid JSON");
     error = read_credential(&c, ctx, root, expected_api_version);
     wipe_tree(root);
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     if (error < 0) {
         valkeyaddon__kube_credential_clear(&c);
         return error;

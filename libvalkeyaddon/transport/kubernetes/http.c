@@ -208,11 +208,26 @@ int valkeyaddon__kube_prepare_auth(struct kube_transport *t, valkeyaddon_ctx *ct
     return VALKEYADDON_OK;
 }
 
+/* Returning less than was given makes libcurl stop reading (CURLE_WRITE_ERROR): past the cap, nothing more is kept. */
 static size_t on_body(char *data, size_t size, size_t count, void *userdata)
 {
     struct kube_response *resp = userdata;
+    size_t len = size * count;
 
-    return valkeyaddon_buffer_append(&resp->body, data, size * count) == 0 ? size * count : 0;
+    if (len > resp->max_bytes - resp->body.len) {
+        resp->too_large = 1;
+        return 0;
+    }
+    return valkeyaddon_buffer_append(&resp->body, data, len) == 0 ? len : 0;
+}
+
+int valkeyaddon__kube_too_large(valkeyaddon_ctx *ctx, const char *what, const char *thing, size_t cap,
+                                const char *option)
+{
+    return valkeyaddon__error(ctx, VALKEYADDON_ESERVER,
+                              "%s: the server sent %s larger than the %zu-byte cap; reading stopped (raise the "
+                              "Kubernetes transport's %s option if such objects are expected)",
+                              what, thing, cap, option);
 }
 
 long valkeyaddon__kube_retry_after(const char *line, size_t len)
@@ -296,6 +311,8 @@ static CURLcode perform(struct kube_transport *t, const char *method, const char
     valkeyaddon__buffer_dispose_secret(&resp->body);
     resp->status = 0;
     resp->retry_after_s = -1;
+    resp->max_bytes = t->max_response_bytes;
+    resp->too_large = 0;
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") == 0 ? NULL : method);
@@ -346,6 +363,12 @@ int valkeyaddon__kube_request(struct kube_transport *t, valkeyaddon_ctx *ctx, co
         force_refresh = 0; /* once: a retry after a 503 must not run an exec plugin again */
         rc = perform(t, method, url, headers, body, len, resp);
         valkeyaddon__kube_free_headers(headers);
+        if (resp->too_large) {
+            /* Not retried: the same object would come back as large. */
+            valkeyaddon__buffer_dispose_secret(&resp->body);
+            return valkeyaddon__kube_too_large(ctx, what, "a response", t->max_response_bytes,
+                                               "max_response_bytes");
+        }
         if (rc == CURLE_OK)
             curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 

@@ -13,6 +13,15 @@
 
 #define VALKEYADDON__KUBE_MAGIC 0x6b756265u /* "kube" */
 
+/*
+ * The default caps on what one response and one watch event may hold
+ * (docs/hostile-servers.md): far above any object the library reads (a
+ * StatefulSet is a few KiB; etcd refuses values over 1.5 MiB, so no real
+ * object comes near), far below what would hurt a small process.
+ */
+#define VALKEYADDON__KUBE_MAX_RESPONSE_BYTES ((size_t)8 << 20)
+#define VALKEYADDON__KUBE_MAX_WATCH_EVENT_BYTES ((size_t)8 << 20)
+
 /* client-go re-reads a rotating token file about once a minute. */
 #define VALKEYADDON__KUBE_TOKEN_REREAD_MS 60000LL
 
@@ -30,13 +39,24 @@ struct kube_transport {
     char *base_url;             /* the server URL naming tls-server-name, or NULL: config.server (tls.c) */
     struct curl_slist *connect_to; /* CURLOPT_CONNECT_TO for tls-server-name, or NULL */
     char errbuf[CURL_ERROR_SIZE];  /* libcurl's detail of the last failure (CURLOPT_ERRORBUFFER) */
+    size_t max_response_bytes;     /* a larger body is refused, read no further (options) */
+    size_t max_watch_event_bytes;  /* a longer watch line is refused the same way (options) */
 };
 
 struct kube_response {
     long status;                /* HTTP status, 0 when no response */
     long retry_after_s;         /* Retry-After, -1 when absent */
     valkeyaddon_buffer body;
+    size_t max_bytes;           /* the body's cap (set by the request) */
+    int too_large;              /* the body went past max_bytes: reading stopped */
 };
+
+/*
+ * Report a response or watch event larger than its cap: VALKEYADDON_ESERVER
+ * naming what was read, the cap and the option that raises it.
+ */
+int valkeyaddon__kube_too_large(valkeyaddon_ctx *ctx, const char *what, const char *thing, size_t cap,
+                                const char *option);
 
 /*
  * The constructor behind valkeyaddon_transport_kubernetes_new(), which passes

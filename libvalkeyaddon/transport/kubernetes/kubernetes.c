@@ -174,6 +174,42 @@ static int check_options(valkeyaddon_ctx *ctx, const valkeyaddon_kubernetes_opti
     return VALKEYADDON_OK;
 }
 
+static int is_plain_http(const char *server)
+{
+    return strncmp(server, "http://", 7) == 0;
+}
+
+/*
+ * An http:// server is refused unless the caller allows it; even then no
+ * credential goes over it (docs/kubeconfig.md): a user that has one is
+ * refused rather than sent anonymously, so that a kubeconfig pointing a real
+ * user at plain http fails at once, by name, and not as a puzzling 401 later.
+ */
+static int check_plain_http(const struct valkeyaddon__kube_config *cfg, valkeyaddon_ctx *ctx, int allowed)
+{
+    const char *credential = cfg->has_exec                                     ? "an exec credential plugin"
+                             : cfg->token || cfg->token_file                   ? "a bearer token"
+                             : cfg->client_cert_data || cfg->client_cert_file ? "a client certificate and key"
+                                                                               : NULL;
+
+    if (!is_plain_http(cfg->server))
+        return VALKEYADDON_OK;
+    if (!allowed)
+        return valkeyaddon__error(ctx, VALKEYADDON_ECONFIG,
+                                  "the API server %s (context %s) is plain http: refused, as Secrets and credentials "
+                                  "would cross the network unencrypted (use https; for a local proxy such as "
+                                  "kubectl proxy set the transport's allow_insecure_http option, CLI "
+                                  "--allow-insecure-http)",
+                                  cfg->server, cfg->context_name ? cfg->context_name : "");
+    if (credential)
+        return valkeyaddon__error(ctx, VALKEYADDON_ECONFIG,
+                                  "the API server %s (context %s) is plain http and the user has %s: refused, a "
+                                  "credential is never sent over plain http (use https, or a user without "
+                                  "credentials: a proxy such as kubectl proxy adds its own)",
+                                  cfg->server, cfg->context_name ? cfg->context_name : "", credential);
+    return VALKEYADDON_OK;
+}
+
 int valkeyaddon_transport_kubernetes_new(valkeyaddon_transport **out, valkeyaddon_ctx *ctx,
                                          const valkeyaddon_kubernetes_options *options)
 {
@@ -203,6 +239,12 @@ int valkeyaddon__kube_transport_new(valkeyaddon_transport **out, valkeyaddon_ctx
     t->request_timeout_ms = options->request_timeout_ms ? options->request_timeout_ms : 30000;
     t->retry_deadline_ms = options->retry_deadline_ms ? options->retry_deadline_ms : 60000;
     t->token_reread_ms = VALKEYADDON__KUBE_TOKEN_REREAD_MS;
+    t->max_response_bytes = options->version >= 2 && options->max_response_bytes
+                                ? options->max_response_bytes
+                                : VALKEYADDON__KUBE_MAX_RESPONSE_BYTES;
+    t->max_watch_event_bytes = options->version >= 2 && options->max_watch_event_bytes
+                                   ? options->max_watch_event_bytes
+                                   : VALKEYADDON__KUBE_MAX_WATCH_EVENT_BYTES;
     t->jitter_state = ((uint64_t)valkeyaddon__kube_now_ms() << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;
 
     error = options->in_cluster ? valkeyaddon__kube_config_in_cluster(&t->config, ctx, in_cluster_root)
@@ -211,6 +253,8 @@ int valkeyaddon__kube_transport_new(valkeyaddon_transport **out, valkeyaddon_ctx
         valkeyaddon__free(t);
         return error;
     }
+    if ((error = check_plain_http(&t->config, ctx, options->version >= 2 && options->allow_insecure_http)) < 0)
+        goto fail;
     if (t->config.token && !(t->token = valkeyaddon__strdup(t->config.token))) {
         error = valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory");
         goto fail;
@@ -225,7 +269,8 @@ int valkeyaddon__kube_transport_new(valkeyaddon_transport **out, valkeyaddon_ctx
     curl_easy_setopt(t->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(t->curl, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(t->curl, CURLOPT_USERAGENT, "libvalkeyaddon/" PACKAGE_VERSION);
-    curl_easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "https,http");
+    /* Only the scheme checked above: a server URL cannot become plain http behind the check's back. */
+    curl_easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, is_plain_http(t->config.server) ? "http" : "https");
     if ((error = setup_tls(t, ctx, options->insecure_skip_tls_verify)) < 0)
         goto fail;
 

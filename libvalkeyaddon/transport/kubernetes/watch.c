@@ -19,6 +19,9 @@
 #include "transport/kubernetes/kube.h"
 #include "util/json_tree.h"
 
+/* A watch stream that lived this long was healthy even without an event (client-go's "very short watch"). */
+#define HEALTHY_WATCH_MS 1000
+
 struct watch_state {
     valkeyaddon_ctx *ctx;
     valkeyaddon_watch_cb callback;
@@ -29,6 +32,9 @@ struct watch_state {
     int gone;                  /* the server said 410: re-list */
     long http_status;
     long retry_after_s;        /* the refusal's Retry-After, -1 when absent */
+    size_t max_line, max_body; /* caps on one event line and on an error answer (kube.h) */
+    int too_large;             /* an event or error answer went past its cap: reading stopped */
+    int events;                /* lines received on this stream */
     CURL *curl;
 };
 
@@ -111,25 +117,36 @@ static size_t on_stream(char *data, size_t size, size_t count, void *userdata)
     if (w->http_status == 0)
         curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &w->http_status);
     if (w->http_status != 200) {
-        /* An error answer is a Status body, not events: keep it whole for the message. */
+        /* An error answer is a Status body, not events: keep it whole for the message (up to the body cap). */
+        if (len > w->max_body - w->line.len) {
+            w->too_large = 1;
+            return 0;
+        }
         return valkeyaddon_buffer_append(&w->line, data, len) == 0 ? len : 0;
     }
-    for (i = 0; i < len && !w->result && !w->gone; i++) {
-        if (data[i] != '\n')
+    for (i = 0; i <= len && !w->result && !w->gone; i++) {
+        if (i < len && data[i] != '\n')
             continue;
+        /* An event past the cap is refused before it is kept whole: memory stays bounded by the cap. */
+        if (i - start > w->max_line - w->line.len) {
+            w->too_large = 1;
+            break;
+        }
         if (valkeyaddon_buffer_append(&w->line, data + start, i - start) < 0) {
             w->result = valkeyaddon__error(w->ctx, VALKEYADDON_ENOMEM, "watch: out of memory");
             break;
         }
-        if (w->line.len)
+        if (i == len)
+            break; /* the rest of a line that continues in the next chunk */
+        if (w->line.len) {
+            w->events++;
             handle_line(w, w->line.data);
+        }
         valkeyaddon__buffer_dispose_secret(&w->line);
         start = i + 1;
     }
-    if (!w->result && !w->gone && start < len && valkeyaddon_buffer_append(&w->line, data + start, len - start) < 0)
-        w->result = valkeyaddon__error(w->ctx, VALKEYADDON_ENOMEM, "watch: out of memory");
     /* Returning less than len makes libcurl abort the stream: the caller is done with it. */
-    return w->result || w->gone ? 0 : len;
+    return w->result || w->gone || w->too_large ? 0 : len;
 }
 
 /* Set as the header function (without one libcurl hands headers to the write function). */
@@ -191,12 +208,15 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
     long long deadline = valkeyaddon__kube_now_ms() + timeout_ms;
     struct watch_state w;
     int error = VALKEYADDON_OK, refreshed = 0, force_refresh = 0, attempt = 0;
+    long long opened_at;
 
     memset(&w, 0, sizeof(w));
     w.ctx = ctx;
     w.callback = callback;
     w.payload = payload;
     w.curl = t->curl;
+    w.max_line = t->max_watch_event_bytes;
+    w.max_body = t->max_response_bytes;
     if (resource_version && strlen(resource_version) < sizeof(w.resource_version))
         strcpy(w.resource_version, resource_version);
 
@@ -236,12 +256,29 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
         curl_easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, (long)left + 1000);
         w.http_status = 0;
         w.retry_after_s = -1;
+        w.events = 0;
+        opened_at = valkeyaddon__kube_now_ms();
         rc = curl_easy_perform(t->curl);
         curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &w.http_status);
         valkeyaddon__kube_free_headers(headers);
         valkeyaddon__free(url);
-        if (w.http_status == 200)
-            attempt = 0; /* the stream was open: the next failure backs off from the start */
+        /*
+         * A stream that served (an event, or a second of life: client-go's
+         * "very short watch" rule) was healthy: the next pause starts from
+         * the shortest. One closed at once with nothing is a failure.
+         */
+        if (w.http_status == 200 && (w.events || valkeyaddon__kube_now_ms() - opened_at >= HEALTHY_WATCH_MS))
+            attempt = 0;
+        if (w.too_large) {
+            char what[512];
+            snprintf(what, sizeof(what), "watch %s %s/%s", r->kind, ns, name);
+            error = w.http_status == 200
+                        ? valkeyaddon__kube_too_large(ctx, what, "an event", t->max_watch_event_bytes,
+                                                      "max_watch_event_bytes")
+                        : valkeyaddon__kube_too_large(ctx, what, "a response", t->max_response_bytes,
+                                                      "max_response_bytes");
+            break;
+        }
         if (w.result || w.gone) {
             valkeyaddon__buffer_dispose_secret(&w.line);
             continue;
@@ -282,14 +319,17 @@ int valkeyaddon__kube_watch(valkeyaddon_transport *self, valkeyaddon_ctx *ctx, c
         if (rc != CURLE_OK && (error = valkeyaddon__kube_tls_failure(t, ctx, (int)rc, "watch")) < 0)
             break;
         /*
-         * A stream that ended (server timeout, dropped connection) is re-opened;
-         * after a failure, not at once: with the same backoff, never past the deadline.
+         * A stream that ended (server timeout, clean close, dropped
+         * connection) is re-opened, never at once: a server that closes every
+         * watch as soon as it opens would otherwise be asked again in a tight
+         * loop. The pause is the one rule (kube.h), never past the deadline.
          */
-        if (rc != CURLE_OK) {
+        {
             long long delay = valkeyaddon__kube_retry_delay_ms(t, -1, attempt++);
             long long until_deadline = deadline - valkeyaddon__kube_now_ms();
-            valkeyaddon__log(ctx, VALKEYADDON_LOG_WARNING, "watch: %s; re-opening in %lld ms", curl_easy_strerror(rc),
-                             delay);
+            valkeyaddon__log(ctx, rc == CURLE_OK ? VALKEYADDON_LOG_DEBUG : VALKEYADDON_LOG_WARNING,
+                             "watch: %s; re-opening in %lld ms",
+                             rc == CURLE_OK ? "the server ended the stream" : curl_easy_strerror(rc), delay);
             valkeyaddon__kube_sleep_ms(delay < until_deadline ? delay : (until_deadline > 0 ? until_deadline : 0));
         }
     }

@@ -23,6 +23,7 @@
 #include "objects/objects.h"
 #include "transport/local/local.h"
 #include "util/json_tree.h"
+#include "util/json_wipe.h"
 
 #define WATCH_POLL_MS 100
 
@@ -86,7 +87,7 @@ static int load(yajl_val *root, struct valkeyaddon__local *l, valkeyaddon_ctx *c
     valkeyaddon__local_free_data(data, len);
     valkeyaddon__free(path);
     if (rc < 0) {
-        yajl_tree_free(*root);
+        valkeyaddon__json_free_secret(*root);
         *root = NULL;
     }
     return rc;
@@ -98,13 +99,69 @@ static char *claim_dir(struct valkeyaddon__local *l, const char *ns, const char 
     return valkeyaddon__local_path(l, "data", ns, name, (const char *)NULL);
 }
 
-static int claim_json(valkeyaddon_buffer *out, const char *ns, const char *name)
+/*
+ * A claim as the StatefulSet controller makes it: the template's labels (the
+ * selector: app.kubernetes.io/name, and instance, the StatefulSet's name,
+ * which data-{name}-{ordinal} contains) and nothing else, until someone
+ * applies labels to it (stored, then, as the object file).
+ */
+static int claim_json(valkeyaddon_buffer *out, struct valkeyaddon__local *l, const char *ns, const char *name)
 {
-    char json[700];
+    char json[900], instance[300] = "", *path, *stored = NULL, *dash;
+    size_t len = 0;
+    int rc;
 
+    if (!out)
+        return VALKEYADDON_OK;
+    if (!(path = valkeyaddon__local_object_path(l, valkeyaddon__pvc_resource.plural, ns, name)))
+        return VALKEYADDON_ENOMEM;
+    rc = valkeyaddon__local_read(&stored, &len, path);
+    valkeyaddon__free(path);
+    if (rc == VALKEYADDON_OK) {
+        rc = valkeyaddon_buffer_set(out, stored, len);
+        valkeyaddon__free(stored);
+        return rc;
+    }
+    if (strncmp(name, "data-", 5) == 0 && strlen(name) < sizeof(instance) + 5 && (dash = strrchr(name, '-')) &&
+        dash > name + 5) {
+        memcpy(instance, name + 5, (size_t)(dash - name - 5));
+        instance[dash - name - 5] = '\0';
+    }
     snprintf(json, sizeof(json), "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"metadata\":"
-             "{\"name\":\"%s\",\"namespace\":\"%s\"},\"status\":{\"phase\":\"Bound\"}}", name, ns);
-    return out ? valkeyaddon_buffer_set(out, json, strlen(json)) : VALKEYADDON_OK;
+             "{\"name\":\"%s\",\"namespace\":\"%s\",\"labels\":{\"app.kubernetes.io/name\":\"valkey\","
+             "\"app.kubernetes.io/instance\":\"%s\"}},\"status\":{\"phase\":\"Bound\"}}", name, ns, instance);
+    return valkeyaddon_buffer_set(out, json, strlen(json));
+}
+
+/*
+ * The claim's object file: the last body applied with labels (deprovision
+ * labels the claims it keeps), for get to return. A body without labels (a
+ * size request) leaves it as it is, as server-side apply would leave labels
+ * another field manager owns.
+ */
+static int store_claim(valkeyaddon_buffer *out, struct valkeyaddon__local *l, valkeyaddon_ctx *ctx, const char *ns,
+                       const char *name, const char *body, size_t body_len)
+{
+    static const char *const labels_path[] = { "metadata", "labels", NULL };
+    char *path = valkeyaddon__local_object_path(l, valkeyaddon__pvc_resource.plural, ns, name);
+    yajl_val root = valkeyaddon__local_parse(body, body_len);
+    int rc, labelled;
+
+    if (!path || !root) {
+        valkeyaddon__free(path);
+        yajl_tree_free(root);
+        return root ? valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "local transport: out of memory")
+                    : valkeyaddon__error(ctx, VALKEYADDON_EREJECTED, "local transport: PersistentVolumeClaim %s/%s: "
+                                         "the body is not JSON", ns, name);
+    }
+    labelled = yajl_tree_get(root, (const char **)labels_path, yajl_t_object) != NULL;
+    yajl_tree_free(root);
+    if (labelled && (rc = valkeyaddon__local_write(path, body, body_len)) < 0)
+        rc = io_error(ctx, rc, "write", path);
+    else
+        rc = claim_json(out, l, ns, name);
+    valkeyaddon__free(path);
+    return rc;
 }
 
 static int get_locked(valkeyaddon_buffer *out, struct valkeyaddon__local *l, valkeyaddon_ctx *ctx,
@@ -120,7 +177,7 @@ static int get_locked(valkeyaddon_buffer *out, struct valkeyaddon__local *l, val
         char *dir = claim_dir(l, ns, name);
         if (!dir)
             return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "local transport: out of memory");
-        rc = valkeyaddon__local_exists(dir) ? claim_json(out, ns, name)
+        rc = valkeyaddon__local_exists(dir) ? claim_json(out, l, ns, name)
                                             : valkeyaddon__error(ctx, VALKEYADDON_ENOTFOUND, "%s %s/%s not found",
                                                                  r->kind, ns, name);
         valkeyaddon__free(dir);
@@ -139,7 +196,7 @@ static int get_locked(valkeyaddon_buffer *out, struct valkeyaddon__local *l, val
                                        (long long)valkeyaddon__json_int(root, 1, "metadata", "generation", NULL),
                                        NULL, name);
     }
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     if (rc == VALKEYADDON_OK)
         rc = valkeyaddon_buffer_set(out, json, len);
     else
@@ -199,13 +256,13 @@ static int write_locked(valkeyaddon_buffer *out, struct valkeyaddon__local *l, v
             rc = valkeyaddon__error(ctx, VALKEYADDON_EEXISTS, "%s %s/%s already exists", r->kind, ns, name);
         else if (valkeyaddon__local_mkdirs(dir) < 0)
             rc = io_error(ctx, VALKEYADDON_EIO, "create", dir);
-        else /* No quota on a local directory: a size request is accepted as is. */
-            rc = claim_json(out, ns, name);
+        else /* No quota on a local directory: a size request is accepted as is; labels are kept. */
+            rc = store_claim(out, l, ctx, ns, name, body, body_len);
         valkeyaddon__free(dir);
         return rc;
     }
     if (!(root = valkeyaddon__local_parse(body, body_len)) || !YAJL_IS_OBJECT(root)) {
-        yajl_tree_free(root);
+        valkeyaddon__json_free_secret(root);
         return valkeyaddon__error(ctx, VALKEYADDON_EREJECTED,
                                   "local transport: %s %s/%s: the body is not a JSON object", r->kind, ns, name);
     }
@@ -251,8 +308,8 @@ rejected:
                                                        "JSON objects with integer numbers and no nulls are stored",
                                                        r->kind, ns, name);
 done:
-    yajl_tree_free(root);
-    yajl_tree_free(old);
+    valkeyaddon__json_free_secret(root);
+    valkeyaddon__json_free_secret(old);
     valkeyaddon__local_free_data(json, len);
     valkeyaddon__free(path);
     return rc;
@@ -313,6 +370,10 @@ static int remove_locked(struct valkeyaddon__local *l, valkeyaddon_ctx *ctx, con
         else if (valkeyaddon__local_remove_tree(path) < 0)
             rc = io_error(ctx, VALKEYADDON_EIO, "remove", path);
         valkeyaddon__free(path);
+        if (rc == VALKEYADDON_OK && (path = valkeyaddon__local_object_path(l, r->plural, ns, name))) {
+            unlink(path);
+            valkeyaddon__free(path);
+        }
         return rc;
     }
     if (!(path = valkeyaddon__local_object_path(l, r->plural, ns, name)))

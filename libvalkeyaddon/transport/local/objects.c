@@ -11,6 +11,7 @@
 #include "objects/json.h"
 #include "transport/local/local.h"
 #include "util/json_tree.h"
+#include "util/json_wipe.h"
 
 yajl_val valkeyaddon__local_parse(const char *json, size_t len)
 {
@@ -38,7 +39,7 @@ int valkeyaddon__local_body_name(char *name, size_t size, const char *json, size
         strcpy(name, node->u.string);
         rc = VALKEYADDON_OK;
     }
-    yajl_tree_free(root);
+    valkeyaddon__json_free_secret(root);
     return rc;
 }
 

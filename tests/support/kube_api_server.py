@@ -1785,6 +1785,11 @@ class StatefulSetController:
         self.gc_due = None       # monotonic time of the next garbage-collector pass
         self.sync_delay = 0.0    # pause after each controller action (replays use it)
         self.pod_seen = {}       # pod uid -> monotonic time it was created
+        # Indexes kept from events, so that one pass costs the pods of one namespace and
+        # not a scan of every object (the benchmarks run hundreds of add-ons).
+        self.ns_pods = collections.defaultdict(set)     # ns -> pod names
+        self.kubelet_dirty = set()                      # (ns, sts name) whose pods to look at
+        self.kubelet_due = {}                           # (ns, sts name) -> monotonic time
         store.listeners.append(self.on_event)
         store.gc = self
         self.thread = threading.Thread(target=self.run, name="kube-controller-manager", daemon=True)
@@ -1800,17 +1805,24 @@ class StatefulSetController:
         elif ev.rt is POD_RT:
             if ev.type == "ADDED":
                 self.pod_seen[meta["uid"]] = time.monotonic()
+                self.ns_pods[ns].add(meta["name"])
             elif ev.type == "DELETED":
                 self.pod_seen.pop(meta["uid"], None)
+                self.ns_pods[ns].discard(meta["name"])
             ref = controller_of(ev.obj)
             if ref and ref.get("kind") == "StatefulSet":
                 self.dirty.setdefault((ns, ref["name"]), time.monotonic() + self.sync_delay)
+                self.kubelet_dirty.add((ns, ref["name"]))
             else:
                 # An orphan may be adopted by a StatefulSet of its namespace.
                 for k in self.store.objects:
                     if k[0] == "apps" and k[1] == "statefulsets" and k[2] == ns:
                         self.dirty.setdefault((ns, k[3]), time.monotonic() + self.sync_delay)
-        if ev.type == "DELETED" or meta.get("deletionTimestamp") or meta.get("ownerReferences"):
+        # The collector looks again when an owner may have gone or a dependent appeared or
+        # changed owners; a kubelet's status write needs no pass.
+        old_refs = (ev.old or {}).get("metadata", {}).get("ownerReferences")
+        if (ev.type == "DELETED" or meta.get("deletionTimestamp")
+                or (meta.get("ownerReferences") and (ev.type == "ADDED" or old_refs != meta["ownerReferences"]))):
             self.collect_soon()
 
     def collect_soon(self):
@@ -1821,12 +1833,16 @@ class StatefulSetController:
         with self.store.cond:
             self.modes[(ns, name)] = {"mode": mode, "ready": ready, "delay": delay}
             self.dirty[(ns, name)] = time.monotonic()
+            self.kubelet_dirty.add((ns, name))
             self.store.cond.notify_all()
 
     def reset(self):
         self.modes.clear()
         self.dirty.clear()
         self.pod_seen.clear()
+        self.ns_pods.clear()
+        self.kubelet_dirty.clear()
+        self.kubelet_due.clear()
         self.sync_delay = 0.0
 
     # ---- the loop -----------------------------------------------------
@@ -1876,7 +1892,7 @@ class StatefulSetController:
         uid = sts["metadata"]["uid"]
         selector = spec.get("selector") or {}
         pods = {}
-        for pod in st.list(POD_RT, ns):
+        for pod in self.candidate_pods(ns, name):
             pm = pod["metadata"]
             ordinal = pod_ordinal(name, pm["name"])
             ref = controller_of(pod)
@@ -1894,10 +1910,20 @@ class StatefulSetController:
         self.write_status(sts, pods if not acted else self.owned_pods(sts))
         return acted
 
+    def candidate_pods(self, ns, name):
+        """Pods of ns named {name}-<something>, from the index."""
+        prefix = name + "-"
+        out = []
+        for pname in sorted(self.ns_pods.get(ns, ())):
+            pod = self.store.objects.get(self.store.key(POD_RT, ns, pname)) if pname.startswith(prefix) else None
+            if pod is not None:
+                out.append(pod)
+        return out
+
     def owned_pods(self, sts):
         name, uid = sts["metadata"]["name"], sts["metadata"]["uid"]
         out = {}
-        for pod in self.store.list(POD_RT, sts["metadata"]["namespace"]):
+        for pod in self.candidate_pods(sts["metadata"]["namespace"], name):
             ref = controller_of(pod)
             ordinal = pod_ordinal(name, pod["metadata"]["name"])
             if ordinal is not None and ref and ref.get("uid") == uid:
@@ -2058,37 +2084,45 @@ class StatefulSetController:
 
     def kubelet(self):
         """Mark pods Ready (or not) per their StatefulSet's mode; seconds until the next due pod."""
-        st = self.store
         nowm = time.monotonic()
-        nxt = None
-        for pod in st.list(POD_RT, None):
+        todo = set(self.kubelet_dirty)
+        self.kubelet_dirty.clear()
+        for k, when in list(self.kubelet_due.items()):
+            if when <= nowm:
+                del self.kubelet_due[k]
+                todo.add(k)
+        for ns, name in sorted(todo):
+            self.kubelet_pods(ns, name, nowm)
+        waits = [w - nowm for w in self.kubelet_due.values()]
+        return min(waits) if waits else None
+
+    def kubelet_pods(self, ns, name, nowm):
+        st = self.store
+        mode = self.modes.get((ns, name), {"mode": "auto", "ready": 0, "delay": None})
+        pods = [p for p in self.candidate_pods(ns, name) if not p["metadata"].get("deletionTimestamp")
+                and (controller_of(p) or {}).get("kind") == "StatefulSet"
+                and controller_of(p).get("name") == name]
+        sts = st.objects.get(st.key(STS_RT, ns, name))
+        complete = sts is not None and len(pods) >= (sts.get("spec") or {}).get("replicas", 1)
+        for pod in pods:
             pm = pod["metadata"]
-            ref = controller_of(pod)
-            if pm.get("deletionTimestamp") or not ref or ref.get("kind") != "StatefulSet":
-                continue
-            ns = pm["namespace"]
-            mode = self.modes.get((ns, ref["name"]), {"mode": "auto", "ready": 0, "delay": None})
-            want = None
-            delay = 0.0
+            want, delay = None, 0.0
             if mode["mode"] == "auto":
                 delay = mode["delay"] if mode["delay"] is not None else self.delay
                 want = True if delay is not None else None
             elif mode["mode"] == "ready":
                 want = True
             elif mode["mode"] == "partial":
-                sts = st.objects.get(st.key(STS_RT, ns, ref["name"]))
-                complete = sts is not None and len(self.owned_pods(sts)) >= (sts.get("spec") or {}).get("replicas", 1)
-                ordinal = pod_ordinal(ref["name"], pm["name"])
+                ordinal = pod_ordinal(name, pm["name"])
                 want = True if not complete else (ordinal is not None and ordinal < mode["ready"])
             if want is None or want == pod_ready(pod):
                 continue
             due = self.pod_seen.get(pm["uid"], nowm) + (delay or 0) if want else nowm
             if due > nowm:
-                nxt = due - nowm if nxt is None else min(nxt, due - nowm)
+                self.kubelet_due[(ns, name)] = min(due, self.kubelet_due.get((ns, name), due))
                 continue
             body = kubelet_status(pod, want)
             st.patch(POD_RT, ns, pm["name"], lambda cur, b=body: merge_patch(cur, b), "kubelet", "status", False)
-        return nxt
 
     # ---- garbage collector and PVC protection -------------------------
 

@@ -20,6 +20,7 @@ struct valkeyaddon_ctx {
     struct valkeyaddon__object_options object_options; /* defaults filled in */
     valkeyaddon_transport *transport;                  /* owned; NULL until set */
     valkeyaddon_storage *storage;                      /* owned; NULL until set */
+    long progress_deadline_ms; /* rollout.c: 0 the default, -1 none, else the deadline */
     int not_found_expected; /* > 0 inside a probe: ENOTFOUND is an answer, logged at DEBUG (transport.c) */
 };
 

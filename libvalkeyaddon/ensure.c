@@ -91,7 +91,7 @@ static int converge_object(int *wrote, valkeyaddon_ctx *ctx, const struct valkey
     }
     error = apply_object(ctx, addon, object);
     if (is_sts && valkeyaddon__is_immutable_statefulset_refusal(ctx, error))
-        error = valkeyaddon__recreate_statefulset(ctx, addon, object, live);
+        error = valkeyaddon__recreate_statefulset(ctx, addon, object);
     if (error < 0)
         return error;
     *wrote = 1;

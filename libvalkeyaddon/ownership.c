@@ -22,30 +22,32 @@ static void printable(char *out, size_t size, const char *value)
     out[n] = '\0';
 }
 
-static yajl_val parse(const char *json, size_t len)
+/* The live object as a tree: ENOMEM, or ESERVER when it is not a JSON object. */
+static int parse(yajl_val *root, valkeyaddon_ctx *ctx, const valkeyaddon_resource *resource,
+                 const struct valkeyaddon__addon *addon, const char *name, const char *json, size_t len)
 {
     char *text = valkeyaddon__malloc(len + 1);
-    yajl_val root;
 
+    *root = NULL;
     if (!text)
-        return NULL;
+        return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "out of memory reading %s %s/%s", resource->kind,
+                                  addon->namespace_, name);
     memcpy(text, json, len);
     text[len] = '\0';
-    root = valkeyaddon__json_parse(text);
+    *root = valkeyaddon__json_parse(text);
     valkeyaddon__free_secret(text, len);
-    return root;
+    if (!*root || !YAJL_IS_OBJECT(*root)) {
+        valkeyaddon__json_free_secret(*root);
+        *root = NULL;
+        return valkeyaddon__error(ctx, VALKEYADDON_ESERVER, "%s %s/%s read back is not a JSON object",
+                                  resource->kind, addon->namespace_, name);
+    }
+    return VALKEYADDON_OK;
 }
 
 static const char *label(yajl_val root, const char *key)
 {
     return valkeyaddon__json_string(root, "metadata", "labels", key);
-}
-
-static int unreadable(valkeyaddon_ctx *ctx, const valkeyaddon_resource *resource, const struct valkeyaddon__addon *addon,
-                      const char *name)
-{
-    return valkeyaddon__error(ctx, VALKEYADDON_ESERVER, "%s %s/%s read back is not a JSON object (or is out of memory "
-                              "to read)", resource->kind, addon->namespace_, name);
 }
 
 /* ECONFLICT naming whose the object is; root may be NULL. */
@@ -72,33 +74,29 @@ static int foreign(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *addon,
 int valkeyaddon__check_owner(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *addon,
                              const valkeyaddon_resource *resource, const char *name, const char *json, size_t len)
 {
-    yajl_val root = parse(json, len);
     const char *tenant, *app;
-    int rc = VALKEYADDON_OK;
+    yajl_val root;
+    int rc;
 
-    if (!root || !YAJL_IS_OBJECT(root)) {
-        valkeyaddon__json_free_secret(root); /* it may be a Secret */
-        return unreadable(ctx, resource, addon, name);
-    }
+    if ((rc = parse(&root, ctx, resource, addon, name, json, len)) < 0)
+        return rc;
     tenant = label(root, TENANT_LABEL);
     app = label(root, APP_LABEL);
     if (!tenant || !app || strcmp(tenant, addon->tenant_id) != 0 || strcmp(app, addon->app_id) != 0)
         rc = foreign(ctx, addon, resource, name, tenant, app);
-    valkeyaddon__json_free_secret(root);
+    valkeyaddon__json_free_secret(root); /* it may be a Secret */
     return rc;
 }
 
 int valkeyaddon__claim_owner(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *addon, const char *name,
                              const char *json, size_t len)
 {
-    yajl_val root = parse(json, len);
     const char *tenant, *app, *instance;
+    yajl_val root;
     int rc;
 
-    if (!root || !YAJL_IS_OBJECT(root)) {
-        yajl_tree_free(root);
-        return unreadable(ctx, &valkeyaddon__pvc_resource, addon, name);
-    }
+    if ((rc = parse(&root, ctx, &valkeyaddon__pvc_resource, addon, name, json, len)) < 0)
+        return rc;
     tenant = label(root, TENANT_LABEL);
     app = label(root, APP_LABEL);
     instance = label(root, "app.kubernetes.io/instance");

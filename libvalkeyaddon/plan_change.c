@@ -260,14 +260,12 @@ static int delete_own_claims(valkeyaddon_ctx *ctx, const struct valkeyaddon__add
 }
 
 int valkeyaddon__recreate_statefulset(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *addon,
-                                      const struct valkeyaddon__object *statefulset,
-                                      const struct valkeyaddon__live *old)
+                                      const struct valkeyaddon__object *statefulset)
 {
     valkeyaddon_transport *t = ctx->transport;
     valkeyaddon_buffer body = VALKEYADDON__BUFFER_INIT;
     int error, keeps_volume = addon->plan->volume_size_bytes > 0;
 
-    (void)old;
     /* The truth about pods and data, before anything happens to them. */
     valkeyaddon__log(ctx, VALKEYADDON_LOG_INFO,
                      "StatefulSet %s/%s: plan %s changes an immutable field (its volume claim template); deleting "

@@ -35,11 +35,10 @@ int valkeyaddon__check_claims(valkeyaddon_ctx *ctx, const struct valkeyaddon__ad
  * gone, apply the new one (it adopts the pods and claims by name and rolls the
  * pods), then grow the existing claims to the plan's volume size, or, for a
  * plan without a volume (only reached with allow_data_loss), delete this
- * add-on's claims. old: the live StatefulSet read before.
+ * add-on's claims.
  */
 int valkeyaddon__recreate_statefulset(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *addon,
-                                      const struct valkeyaddon__object *statefulset,
-                                      const struct valkeyaddon__live *old);
+                                      const struct valkeyaddon__object *statefulset);
 
 /* Poll until the StatefulSet is gone (an orphaning delete completes when the garbage collector drops its finalizer). */
 int valkeyaddon__wait_statefulset_gone(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *addon);

@@ -123,14 +123,83 @@ int valkeyaddon_addon_status(valkeyaddon_status_info *out, valkeyaddon_ctx *ctx,
     return error;
 }
 
+/*
+ * What counts as progress (rollout.h): a change in any of these. A
+ * StatefulSet has no progressDeadlineSeconds, so the library defines it.
+ */
+struct progress_mark {
+    int64_t observed_generation;
+    int32_t desired, ready, updated;
+    char revision[96];
+};
+
 struct waiter {
     valkeyaddon_ctx *ctx;
     const char *namespace_;
+    const char *name;
     valkeyaddon_status_info info;
     int last_status;
     valkeyaddon_progress_cb progress;
     void *payload;
+    char resource_version[64]; /* of the last state seen; "" before any */
+    int repeats;               /* the same version delivered again (a re-read after 410) */
+    int unversioned;           /* the transport's objects carry no resourceVersion: its watch starts "now" */
+    struct progress_mark mark; /* the last progress */
+    long long progress_at;     /* when it was seen (ms); 0 before any state */
 };
+
+/* A callback value (positive: the watch ends successfully) meaning "re-read, then watch from now". */
+#define WATCH_STALE 2
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void mark_of(struct progress_mark *m, const valkeyaddon_status_info *info, yajl_val root)
+{
+    const char *rev = valkeyaddon__json_string(root, "status", "currentRevision", NULL);
+
+    memset(m, 0, sizeof(*m));
+    m->observed_generation = info->observed_generation;
+    m->desired = info->desired;
+    m->ready = info->ready;
+    m->updated = info->updated;
+    snprintf(m->revision, sizeof(m->revision), "%s", rev ? rev : "");
+}
+
+/* Remember the state's resourceVersion and whether it moved the rollout on. */
+static int note_state(struct waiter *w, const char *json, size_t len)
+{
+    char *text = valkeyaddon__malloc(len + 1);
+    struct progress_mark m;
+    yajl_val root;
+    const char *rv;
+
+    if (!text)
+        return valkeyaddon__error(w->ctx, VALKEYADDON_ENOMEM, "reading the StatefulSet's status: out of memory");
+    memcpy(text, json, len);
+    text[len] = '\0';
+    root = valkeyaddon__json_parse(text);
+    valkeyaddon__free(text);
+    rv = valkeyaddon__json_string(root, "metadata", "resourceVersion", NULL);
+    /* A transport that is not a cluster (memory, local, a binding's) may keep no versions at all. */
+    w->unversioned = root && !rv;
+    if (rv && strlen(rv) < sizeof(w->resource_version)) {
+        w->repeats = strcmp(rv, w->resource_version) == 0 ? w->repeats + 1 : 0;
+        strcpy(w->resource_version, rv);
+    }
+    mark_of(&m, &w->info, root);
+    if (!w->progress_at || memcmp(&m, &w->mark, sizeof(m)) != 0) {
+        w->mark = m;
+        w->progress_at = now_ms();
+    }
+    yajl_tree_free(root);
+    return VALKEYADDON_OK;
+}
 
 /* One StatefulSet state seen: report changes; 1 when Ready, a callback's stop, or an error. */
 static int observe(struct waiter *w, const char *json, size_t len)
@@ -142,6 +211,8 @@ static int observe(struct waiter *w, const char *json, size_t len)
     if ((rc = project(&info, w->ctx, json, len, w->namespace_)) < 0)
         return rc;
     w->info = info;
+    if ((rc = note_state(w, json, len)) < 0)
+        return rc;
     if (w->progress && (info.status != w->last_status || !info.rollout_complete)) {
         if ((rc = w->progress(&w->info, w->payload)) != 0)
             return rc;
@@ -152,17 +223,162 @@ static int observe(struct waiter *w, const char *json, size_t len)
 
 static int on_event(int event, const char *json, size_t len, void *payload)
 {
-    if (event == 3 /* DELETED */)
+    struct waiter *w = payload;
+    int rc;
+
+    if (event == VALKEYADDON_WATCH_DELETED || event == VALKEYADDON_WATCH_BOOKMARK)
         return 0;
-    return observe(payload, json, len);
+    rc = observe(w, json, len);
+    /*
+     * The same version again and again: the transport re-read the object after
+     * 410 and the server still finds that version too old (an object unchanged
+     * for longer than the watch cache's window). Watching from it cannot work.
+     */
+    if (rc == 0 && w->repeats >= 2)
+        return WATCH_STALE;
+    return rc;
 }
 
-static long long now_ms(void)
+static long progress_deadline(const valkeyaddon_ctx *ctx)
 {
-    struct timespec ts;
+    if (ctx->progress_deadline_ms < 0)
+        return 0;
+    return ctx->progress_deadline_ms ? ctx->progress_deadline_ms : VALKEYADDON_PROGRESS_DEADLINE_MS_DEFAULT;
+}
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+static void format_ms(char *out, size_t size, long long ms)
+{
+    if (ms >= 60000 && ms % 60000 == 0)
+        snprintf(out, size, "%lldm", ms / 60000);
+    else if (ms >= 1000)
+        snprintf(out, size, "%llds", ms / 1000);
+    else
+        snprintf(out, size, "%lldms", ms);
+}
+
+/*
+ * The rollout made no progress for the deadline: Failed, naming what waits.
+ * A StatefulSet (OrderedReady) works on one pod at a time: during an update
+ * the newest updated pod (updates go from the highest ordinal down), else the
+ * first pod that is not ready.
+ */
+static int stalled(struct waiter *w, long deadline_ms)
+{
+    valkeyaddon_status_info *info = &w->info;
+    char took[32];
+    int pod;
+
+    format_ms(took, sizeof(took), deadline_ms);
+    info->status = VALKEYADDON_STATUS_FAILED;
+    if (info->observed_generation < info->generation) {
+        snprintf(info->message, sizeof(info->message),
+                 "rollout stalled: the StatefulSet controller has not observed generation %lld for %s; "
+                 "kubectl -n %s describe statefulset %s", (long long)info->generation, took, w->namespace_, w->name);
+    } else {
+        if (info->updated < info->desired)
+            pod = info->updated > 0 ? info->desired - info->updated : info->desired - 1;
+        else
+            pod = info->ready < info->desired ? info->ready : info->desired - 1;
+        if (pod < 0)
+            pod = 0;
+        snprintf(info->message, sizeof(info->message),
+                 "rollout stalled: pod %s-%d not ready for %s (%d of %d replicas ready, %d updated); "
+                 "kubectl -n %s describe pod %s-%d", w->name, pod, took, (int)info->ready, (int)info->desired,
+                 (int)info->updated, w->namespace_, w->name, pod);
+    }
+    if (w->progress)
+        w->progress(info, w->payload);
+    return valkeyaddon__error(w->ctx, VALKEYADDON_EFAILED, "%s/%s: %s", w->namespace_, w->name, info->message);
+}
+
+/* Read the object now: 1 when Ready; 0 (also when absent: it may be created yet); an error. */
+static int read_state(struct waiter *w, valkeyaddon_transport *t, valkeyaddon_buffer *body)
+{
+    int rc = valkeyaddon__probe_get(body, t, w->ctx, &valkeyaddon__statefulset_resource, w->namespace_, w->name);
+
+    if (rc == VALKEYADDON_ENOTFOUND) {
+        w->resource_version[0] = '\0';
+        return 0;
+    }
+    return rc == VALKEYADDON_OK ? observe(w, body->data ? body->data : "", body->len) : rc;
+}
+
+/* A watch answer that says this server cannot watch (as opposed to one that is down or failing). */
+static int cannot_watch(int rc)
+{
+    return rc == VALKEYADDON_ESERVER || rc == VALKEYADDON_EREJECTED || rc == VALKEYADDON_ENOTSUPPORTED ||
+           rc == VALKEYADDON_ENOTFOUND;
+}
+
+static long long earliest(long long a, long long b)
+{
+    return a < b ? a : b;
+}
+
+/*
+ * Read, then watch from the read's version until Ready, the deadline or the
+ * progress deadline; poll once a second when there is no watch or the server
+ * cannot watch. Returns 1 when Ready, ETIMEOUT, EFAILED (stalled), a
+ * callback's value or an error.
+ */
+static int wait_loop(struct waiter *w, valkeyaddon_transport *t, long long deadline)
+{
+    valkeyaddon_buffer body = VALKEYADDON__BUFFER_INIT;
+    long stall_ms = progress_deadline(w->ctx);
+    int watching = t->watch != NULL, rc, from_now = 0;
+
+    for (;;) {
+        long long now, until;
+
+        rc = read_state(w, t, &body);
+        valkeyaddon__buffer_dispose_secret(&body);
+        if (rc != 0)
+            break;
+        now = now_ms();
+        if (stall_ms && w->progress_at && now - w->progress_at >= stall_ms) {
+            rc = stalled(w, stall_ms);
+            break;
+        }
+        if (now >= deadline) {
+            rc = VALKEYADDON_ETIMEOUT;
+            break;
+        }
+        until = stall_ms && w->progress_at ? earliest(deadline, w->progress_at + stall_ms) : deadline;
+        if (watching && (w->resource_version[0] || from_now || w->unversioned)) {
+            /* "0": any version, from the server's cache; only after versions kept expiring. */
+            rc = t->watch(t, w->ctx, &valkeyaddon__statefulset_resource, w->namespace_, w->name,
+                          from_now ? "0" : w->resource_version, (long)(until - now), on_event, w);
+            if (rc == WATCH_STALE) {
+                valkeyaddon__log(w->ctx, VALKEYADDON_LOG_INFO,
+                                 "wait: resourceVersion %s keeps expiring; watching from the server's cache",
+                                 w->resource_version);
+                from_now = 1;
+                w->repeats = 0;
+                continue;
+            }
+            if (rc != 0 && rc != VALKEYADDON_ETIMEOUT && rc != VALKEYADDON_ECONFLICT && !cannot_watch(rc))
+                break;
+            if (cannot_watch(rc)) {
+                valkeyaddon__log(w->ctx, VALKEYADDON_LOG_WARNING,
+                                 "wait: the server cannot watch %s/%s (%s); polling it once a second instead",
+                                 w->namespace_, w->name, valkeyaddon_ctx_error_message(w->ctx));
+                watching = 0;
+            }
+            /* ETIMEOUT (the deadline or the progress deadline), 410 or a finished stream: read again. */
+            valkeyaddon__begin(w->ctx);
+            continue;
+        }
+        /* Nothing to watch from yet (absent), or no watch: poll. */
+        {
+            long long pause = earliest(1000, until - now);
+            struct timespec ts;
+            ts.tv_sec = (time_t)(pause / 1000);
+            ts.tv_nsec = (long)(pause % 1000) * 1000000L;
+            nanosleep(&ts, NULL);
+        }
+    }
+    valkeyaddon__buffer_dispose_secret(&body);
+    return rc;
 }
 
 int valkeyaddon_wait_ready(valkeyaddon_status_info *out, valkeyaddon_ctx *ctx, const char *namespace_,
@@ -172,47 +388,21 @@ int valkeyaddon_wait_ready(valkeyaddon_status_info *out, valkeyaddon_ctx *ctx, c
     valkeyaddon_plan_config config;
     struct valkeyaddon__addon addon;
     struct waiter w;
-    valkeyaddon_transport *t;
     int rc;
 
     if ((rc = start(&addon, &config, ctx, out, namespace_, tenant_id, app_id)) < 0)
         return rc;
     if (timeout_ms < 0)
         return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "timeout_ms: must not be negative");
-    t = ctx->transport;
     memset(&w, 0, sizeof(w));
     w.ctx = ctx;
     w.namespace_ = addon.namespace_;
+    w.name = addon.name;
     w.progress = progress;
     w.payload = payload;
     reset(&w.info, out ? out->version : 0);
 
-    if (t->watch) {
-        /* "" asks for the current state first, then every change. */
-        rc = t->watch(t, ctx, &valkeyaddon__statefulset_resource, addon.namespace_, addon.name, "", timeout_ms,
-                      on_event, &w);
-    } else {
-        long long deadline = now_ms() + timeout_ms;
-        valkeyaddon_buffer body = VALKEYADDON__BUFFER_INIT;
-        for (;;) {
-            rc = valkeyaddon__probe_get(&body, t, ctx, &valkeyaddon__statefulset_resource, addon.namespace_, addon.name);
-            if (rc == VALKEYADDON_OK)
-                rc = observe(&w, body.data ? body.data : "", body.len);
-            else if (rc == VALKEYADDON_ENOTFOUND)
-                rc = 0;
-            if (rc != 0)
-                break;
-            if (now_ms() + 1000 > deadline) {
-                rc = VALKEYADDON_ETIMEOUT;
-                break;
-            }
-            {
-                struct timespec second = { 1, 0 };
-                nanosleep(&second, NULL);
-            }
-        }
-        valkeyaddon__buffer_dispose(&body);
-    }
+    rc = wait_loop(&w, ctx->transport, now_ms() + timeout_ms);
     if (out)
         *out = w.info;
     if (rc == 1)
@@ -223,4 +413,15 @@ int valkeyaddon_wait_ready(valkeyaddon_status_info *out, valkeyaddon_ctx *ctx, c
                                   w.last_status ? valkeyaddon_status_name(w.last_status) : "not created yet",
                                   w.info.message[0] ? "; " : "", w.info.message);
     return rc;
+}
+
+int valkeyaddon_ctx_set_progress_deadline(valkeyaddon_ctx *ctx, long ms)
+{
+    if (!ctx)
+        return VALKEYADDON_EINVAL;
+    valkeyaddon__begin(ctx);
+    if (ms < 0)
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "ms: must not be negative (0 disables the deadline)");
+    ctx->progress_deadline_ms = ms ? ms : -1;
+    return VALKEYADDON_OK;
 }

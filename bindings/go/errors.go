@@ -37,6 +37,8 @@ const (
 	CodeTLS          Code = C.VALKEYADDON_ETLS
 	CodeServer       Code = C.VALKEYADDON_ESERVER
 	CodeNotSupported Code = C.VALKEYADDON_ENOTSUPPORTED
+	// CodeDataLoss: the change would delete data and the caller did not allow it (1.1).
+	CodeDataLoss Code = C.VALKEYADDON_EDATALOSS
 )
 
 // String is the library's short description of the code (valkeyaddon_strerror).
@@ -67,6 +69,7 @@ var (
 	ErrTLS          error = &Error{Code: CodeTLS}
 	ErrServer       error = &Error{Code: CodeServer}
 	ErrNotSupported error = &Error{Code: CodeNotSupported}
+	ErrDataLoss     error = &Error{Code: CodeDataLoss}
 )
 
 // Error is a failure reported by the library: its code and the context's

@@ -62,8 +62,12 @@ VALKEYADDON_API int valkeyaddon_addon_status(valkeyaddon_status_info *out, valke
 typedef int (*valkeyaddon_progress_cb)(const valkeyaddon_status_info *info, void *payload);
 
 /**
- * Wait until the add-on is Ready. Uses the transport's watch when it has one
- * (re-listing after 410 Gone), else reads the status once a second.
+ * Wait until the add-on is Ready. Reads the StatefulSet, then watches it from
+ * that read's resourceVersion, as client-go's informers do (a server whose
+ * etcd lacks progress notifications refuses a watch from "now"); re-reads and
+ * re-watches after 410 Gone. Without a watch, or when the server cannot watch
+ * (the watch is refused with 405, 5xx or another non-transient answer), reads
+ * the status once a second until the same deadline.
  *
  * @param[out] out the last status seen (on success: Ready); may be NULL
  * @param ctx the context, with a transport
@@ -74,11 +78,34 @@ typedef int (*valkeyaddon_progress_cb)(const valkeyaddon_status_info *info, void
  * @param progress may be NULL
  * @param payload passed to progress
  * @return 0 when Ready; VALKEYADDON_ETIMEOUT at the deadline (out says whether it was
- *         Creating or Failed); the callback's non-zero value; another negative code
+ *         Creating or Failed); VALKEYADDON_EFAILED when the rollout made no progress
+ *         for the progress deadline (out: Failed, its message names the stalled pod or
+ *         StatefulSet); the callback's non-zero value; another negative code
  */
 VALKEYADDON_API int valkeyaddon_wait_ready(valkeyaddon_status_info *out, valkeyaddon_ctx *ctx, const char *namespace_,
                                            const char *tenant_id, const char *app_id, long timeout_ms,
                                            valkeyaddon_progress_cb progress, void *payload);
+
+/** The progress deadline valkeyaddon_wait_ready() uses unless told otherwise: 600 s, a Deployment's default. */
+#define VALKEYADDON_PROGRESS_DEADLINE_MS_DEFAULT 600000L
+
+/**
+ * Set how long a wait accepts a rollout that makes no progress.
+ *
+ * StatefulSets have no progressDeadlineSeconds; the library defines progress
+ * as a change in any of status.observedGeneration, updatedReplicas,
+ * readyReplicas, currentRevision (or spec.replicas). When none changes for
+ * this long and the add-on is not Ready, valkeyaddon_wait_ready() (and so
+ * valkeyaddon_provision()) ends with VALKEYADDON_EFAILED, status Failed and a
+ * message naming what stalled, as `kubectl rollout status` does for a
+ * Deployment past its progress deadline.
+ *
+ * @param ctx the context (the setting lives there, for every later wait)
+ * @param ms milliseconds; 0 disables the progress deadline (a wait then ends
+ *        only at its own timeout)
+ * @return 0; VALKEYADDON_EINVAL for a NULL ctx or a negative ms
+ */
+VALKEYADDON_API int valkeyaddon_ctx_set_progress_deadline(valkeyaddon_ctx *ctx, long ms);
 
 VALKEYADDON_END_DECL
 

@@ -114,12 +114,15 @@ typedef struct valkeyaddon_local_options {
                                   `valkey-server` on PATH, else `redis-server` */
     long start_timeout_ms;   /**< how long a started server has to answer on its port; 0: 10 s */
     /* members above are valid for version 1; append only */
+    long lock_timeout_ms;    /**< how long a call waits for the state directory's lock that another
+                                  process holds (then VALKEYADDON_ETIMEOUT); 0: 30 s */
+    /* members above are valid for version 2; append only */
 } valkeyaddon_local_options;
 
 /** The local options version these headers describe. */
-#define VALKEYADDON_LOCAL_OPTIONS_VERSION 1
+#define VALKEYADDON_LOCAL_OPTIONS_VERSION 2
 /** Static initialiser: every default, no state_dir yet. */
-#define VALKEYADDON_LOCAL_OPTIONS_INIT { VALKEYADDON_LOCAL_OPTIONS_VERSION, NULL, NULL, 0 }
+#define VALKEYADDON_LOCAL_OPTIONS_INIT { VALKEYADDON_LOCAL_OPTIONS_VERSION, NULL, NULL, 0, 0 }
 
 /**
  * The local transport (`--transport local`, the command's default): the
@@ -127,7 +130,8 @@ typedef struct valkeyaddon_local_options {
  *
  * Objects are JSON files under `state_dir` (mode 0600, written atomically),
  * with the memory transport's get/create/apply/remove semantics; every call
- * holds an exclusive lock on `state_dir`, so several processes may share it.
+ * holds an exclusive lock on `state_dir`, so several processes may share it
+ * (a call waits at most `lock_timeout_ms` for another process to release it).
  * Writing the StatefulSet starts (or, when its plan changed, restarts) one
  * server per replica on 127.0.0.1 with the plan's maxmemory, noeviction and
  * persistence, detached so they outlive the caller; reading it reports
@@ -141,7 +145,8 @@ typedef struct valkeyaddon_local_options {
  * @param ctx receives the error detail; may be NULL
  * @param options the options; state_dir is required
  * @return 0; VALKEYADDON_EINVAL; VALKEYADDON_EVERSION; VALKEYADDON_EIO (the
- *         state directory cannot be created or locked); VALKEYADDON_ECONFIG
+ *         state directory cannot be created or locked); (from a call, not here)
+ *         VALKEYADDON_ETIMEOUT when another process held the lock too long; VALKEYADDON_ECONFIG
  *         (it belongs to another user); VALKEYADDON_ENOMEM
  */
 VALKEYADDON_API int valkeyaddon_transport_local_new(valkeyaddon_transport **out, valkeyaddon_ctx *ctx,

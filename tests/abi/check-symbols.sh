@@ -12,6 +12,7 @@ awk '
     /\/\*/ { comment = 1 }
     comment { if (/\*\//) comment = 0; next }
     /^[A-Z0-9_.]+ *\{/ { node = $1; sub(/\{/, "", node); section = ""; next }
+    /^}/ { section = ""; next }
     /global:/ { section = "global"; next }
     /local:/ { section = "local"; next }
     section == "global" && /;/ { name = $1; sub(/;/, "", name); print name "@@" node }

@@ -285,6 +285,23 @@ static void test_provision__stalled_creating_is_recorded_failed_with_advice(void
     assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "not Ready within 1500 ms"));
 }
 
+/* Issue 14 item 6: no progress for the progress deadline is Failed before the wait's own timeout. */
+static void test_provision__stalled_rollout_is_failed_at_the_progress_deadline(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_provision_options o = options_for("free");
+    valkeyaddon_addon_row row = empty_row();
+
+    o.timeout_ms = 20000;
+    f->cluster->readiness = COUNTING_NONE_READY;
+    assert_int_equal(valkeyaddon_ctx_set_progress_deadline(f->ctx, 1000), 0);
+    assert_int_equal(valkeyaddon_provision(&row, NULL, f->ctx, &o), VALKEYADDON_EFAILED);
+    assert_int_equal(row.status, VALKEYADDON_STATUS_FAILED);
+    assert_non_null(strstr(row.status_message, "rollout stalled"));
+    assert_non_null(strstr(row.status_message, "kubectl -n " NS " describe"));
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "rollout stalled"));
+}
+
 static void test_provision__partial_readiness_is_failed(void **state)
 {
     struct fixture *f = *state;
@@ -481,6 +498,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_provision__repeat_converges_on_one_row_and_one_password, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_provision__stalled_creating_is_recorded_failed_with_advice, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_provision__stalled_rollout_is_failed_at_the_progress_deadline, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_provision__partial_readiness_is_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_provision__no_wait_leaves_creating, setup, teardown),

@@ -162,6 +162,12 @@ static void sts_mode(const char *name, const char *mode, int ready)
     kube_control_send(&S.control, "POST", "/_test/statefulset-status", body);
 }
 
+/* How the server answers watches (POST /_test/watch-policy); setup() restores the defaults. */
+static void watch_policy(const char *json)
+{
+    kube_control_send(&S.control, "POST", "/_test/watch-policy", json);
+}
+
 /* ---- transports and fixtures ---- */
 
 /* A kubeconfig with one context; cluster_ca and user are YAML flow-map members. */
@@ -222,6 +228,7 @@ static int setup(void **state)
     server_tokens("");
     kube_control_send(&S.control, "POST", "/_test/reset", NULL);
     kube_control_send(&S.control, "DELETE", "/_test/faults", NULL);
+    watch_policy("{\"refuse\":false,\"refuse_without_resource_version\":false,\"bookmark_interval\":60}");
     clear_log();
     *state = f;
     return 0;
@@ -908,8 +915,11 @@ static void test_kube_client__wait_follows_status_patches(void **state)
     for (i = 0; i < n; i++)
         watches += strstr(e[i].query, "watch=") != NULL && !e[i].fault;
     assert_int_equal(watches, 1); /* one watch followed every change */
-    assert_int_equal(e[0].status, 503);
+    /* The object is read first (the watch starts from its resourceVersion). */
+    assert_string_equal(e[0].method, "GET");
+    assert_null(strstr(e[0].query, "watch="));
     assert_int_equal(e[1].status, 503);
+    assert_int_equal(e[2].status, 503);
 }
 
 static long elapsed_since(const struct timespec *start)
@@ -942,25 +952,76 @@ static size_t watch_opens(size_t *faulted)
  * from 100 ms, and no retry past the deadline. A flat one-second pause
  * ignored a longer Retry-After and slowed every storm of short faults.
  */
+/* ---- watches a server refuses, expires or fills with bookmarks ---- */
+
+struct actions {
+    int calls;
+    const char *name;       /* the StatefulSet */
+    int expire;             /* on the first call: a write, then expire the watch history */
+    const char *then_mode;  /* on the first call: this status mode */
+};
+
+static int act_once(const valkeyaddon_status_info *info, void *payload)
+{
+    struct actions *a = payload;
+
+    (void)info;
+    if (a->calls++ == 0) {
+        if (a->expire) {
+            /* A later write, then no history: a watch from the StatefulSet's version is 410 Expired. */
+            kube_control_send(&S.control, "POST", "/api/v1/namespaces/" NS "/configmaps",
+                              "{\"metadata\":{\"name\":\"bump\"}}");
+            kube_control_send(&S.control, "POST", "/_test/expire-history", NULL);
+        }
+        if (a->then_mode)
+            sts_mode(a->name, a->then_mode, 0);
+    }
+    return a->calls > 50 ? -100 : 0;
+}
+
+static void provision_stalled(struct fixture *f, const char *app, const char *plan, char *name, size_t size)
+{
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+
+    kube_transport(f, S.server.kubeconfig, 0);
+    hand_to_ctx(f);
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", app, plan), 0);
+    snprintf(name, size, "%s", result.name);
+    sts_mode(name, "stall", 0);
+}
+
+/* Another add-on on the same context (whose transport provision_stalled() set up). */
+static void provision_stalled_again(struct fixture *f, const char *app, char *name, size_t size)
+{
+    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
+
+    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", app, "free"), 0);
+    snprintf(name, size, "%s", result.name);
+    sts_mode(name, "stall", 0);
+}
+
 static void test_kube_client__watch_reopen_honours_retry_after_and_backs_off(void **state)
 {
     struct fixture *f = *state;
-    valkeyaddon_ensure_result result = VALKEYADDON_ENSURE_RESULT_INIT;
     valkeyaddon_status_info info = VALKEYADDON_STATUS_INFO_INIT;
+    char name[3][VALKEYADDON_NAME_BUFSIZE];
+    struct actions a1 = { 0, NULL, 0, "ready" }, a2 = { 0, NULL, 0, "ready" };
     struct timespec start;
     size_t faulted;
     long ms;
 
-    kube_transport(f, S.server.kubeconfig, 0);
-    hand_to_ctx(f);
-    assert_int_equal(ensure_valkey(&result, f->ctx, NS, "acme", "watchretry", "free"), 0);
-    sts_mode(result.name, "ready", 0);
+    /* Not ready when the wait reads them: the wait has to watch (the callback then makes them Ready). */
+    provision_stalled(f, "watchretry", "free", name[0], sizeof(name[0]));
+    provision_stalled_again(f, "watchretry2", name[1], sizeof(name[1]));
+    provision_stalled_again(f, "watchretry3", name[2], sizeof(name[2]));
+    a1.name = name[0];
+    a2.name = name[1];
 
     /* Three 503s without Retry-After: backoff (50-100, 100-200, 200-400 ms), not three seconds. */
     clear_log();
     add_fault("{\"count\":3,\"status\":503,\"method\":\"GET\",\"path_regex\":\"/statefulsets$\"}");
     clock_gettime(CLOCK_MONOTONIC, &start);
-    if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "watchretry", 20000, NULL, NULL) != 0)
+    if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "watchretry", 20000, act_once, &a1) != 0)
         fail_msg("wait: %s", valkeyaddon_ctx_error_message(f->ctx));
     ms = elapsed_since(&start);
     assert_int_equal(watch_opens(&faulted), 4);
@@ -974,7 +1035,7 @@ static void test_kube_client__watch_reopen_honours_retry_after_and_backs_off(voi
     clear_log();
     add_fault("{\"count\":1,\"status\":429,\"retry_after\":2,\"method\":\"GET\",\"path_regex\":\"/statefulsets$\"}");
     clock_gettime(CLOCK_MONOTONIC, &start);
-    if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "watchretry", 20000, NULL, NULL) != 0)
+    if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "watchretry2", 20000, act_once, &a2) != 0)
         fail_msg("wait: %s", valkeyaddon_ctx_error_message(f->ctx));
     ms = elapsed_since(&start);
     assert_int_equal(watch_opens(&faulted), 2);
@@ -988,7 +1049,7 @@ static void test_kube_client__watch_reopen_honours_retry_after_and_backs_off(voi
     clear_log();
     add_fault("{\"count\":5,\"status\":503,\"retry_after\":30,\"method\":\"GET\",\"path_regex\":\"/statefulsets$\"}");
     clock_gettime(CLOCK_MONOTONIC, &start);
-    assert_int_equal(valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "watchretry", 3000, NULL, NULL),
+    assert_int_equal(valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "watchretry3", 3000, NULL, NULL),
                      VALKEYADDON_EUNAVAILABLE);
     ms = elapsed_since(&start);
     assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "HTTP 503"));
@@ -1172,6 +1233,148 @@ static void test_kube_client__plain_http_is_refused_and_never_carries_credential
     assert_int_equal(http_transport(f, "", 1), 0);
 }
 
+/*
+ * Issue 14 item 7: a 1.32 apiserver on an etcd without progress notifications
+ * answers a watch without resourceVersion with 500. The wait reads the object
+ * and watches from its resourceVersion, as client-go's informers do.
+ */
+static void test_kube_client__wait_watches_from_the_objects_resource_version(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_status_info info = VALKEYADDON_STATUS_INFO_INIT;
+    char name[VALKEYADDON_NAME_BUFSIZE];
+    struct actions a = { 0, NULL, 0, "ready" };
+    struct entry e[64];
+    size_t n, i, watches = 0;
+
+    provision_stalled(f, "rvwatch", "free", name, sizeof(name));
+    a.name = name;
+    watch_policy("{\"refuse_without_resource_version\":true}");
+    clear_log();
+    if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "rvwatch", 5000, act_once, &a) != 0)
+        fail_msg("wait: %s", valkeyaddon_ctx_error_message(f->ctx));
+    assert_int_equal(info.status, VALKEYADDON_STATUS_READY);
+    n = logged(e, 64);
+    for (i = 0; i < n; i++) {
+        if (strstr(e[i].query, "watch=") == NULL)
+            continue;
+        watches++;
+        assert_non_null(strstr(e[i].query, "resourceVersion="));
+        assert_int_equal(e[i].status, 200);
+    }
+    assert_int_equal(watches, 1);
+}
+
+/* The watch from the object's version is expired (an ERROR event, Status 410): re-read and go on. */
+static void test_kube_client__wait_survives_410_gone(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_status_info info = VALKEYADDON_STATUS_INFO_INIT;
+    char name[VALKEYADDON_NAME_BUFSIZE];
+    struct actions a = { 0, NULL, 1, "ready" };
+    struct entry e[64];
+    size_t n, i, first_watch = 0, gets_after = 0;
+
+    provision_stalled(f, "gone", "free", name, sizeof(name));
+    a.name = name;
+    watch_policy("{\"refuse_without_resource_version\":true}");
+    clear_log();
+    if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "gone", 5000, act_once, &a) != 0)
+        fail_msg("wait: %s", valkeyaddon_ctx_error_message(f->ctx));
+    assert_int_equal(info.status, VALKEYADDON_STATUS_READY);
+    n = logged(e, 64);
+    for (i = 0; i < n && !first_watch; i++)
+        if (strstr(e[i].query, "watch=") != NULL)
+            first_watch = i + 1;
+    assert_true(first_watch > 0);
+    assert_int_equal(e[first_watch - 1].status, 200); /* 410 comes as an event, not as the HTTP status */
+    for (i = first_watch; i < n; i++)
+        gets_after += strcmp(e[i].method, "GET") == 0 && strstr(e[i].query, "watch=") == NULL &&
+                      strstr(e[i].path, name) != NULL;
+    assert_true(gets_after >= 1); /* re-read after the 410 */
+}
+
+/* A stream of bookmarks only: the wait keeps its one watch and ends at its deadline as Creating. */
+static void test_kube_client__wait_over_a_bookmark_only_stream(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_status_info info = VALKEYADDON_STATUS_INFO_INIT;
+    char name[VALKEYADDON_NAME_BUFSIZE];
+    size_t faulted;
+
+    provision_stalled(f, "marks", "free", name, sizeof(name));
+    watch_policy("{\"refuse_without_resource_version\":true,\"bookmark_interval\":0.1}");
+    clear_log();
+    assert_int_equal(valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "marks", 1500, NULL, NULL),
+                     VALKEYADDON_ETIMEOUT);
+    assert_int_equal(info.status, VALKEYADDON_STATUS_CREATING);
+    assert_int_equal(watch_opens(&faulted), 1);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "not Ready within 1500 ms"));
+}
+
+/* A server that cannot watch at all (405): the wait polls the object once a second instead. */
+static void test_kube_client__wait_polls_when_watch_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_status_info info = VALKEYADDON_STATUS_INFO_INIT;
+    char name[VALKEYADDON_NAME_BUFSIZE];
+    struct actions a = { 0, NULL, 0, "ready" };
+    struct entry e[64];
+    size_t n, i, gets = 0, watches = 0;
+
+    provision_stalled(f, "polled", "free", name, sizeof(name));
+    a.name = name;
+    watch_policy("{\"refuse\":true}");
+    clear_log();
+    if (valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "polled", 5000, act_once, &a) != 0)
+        fail_msg("wait: %s", valkeyaddon_ctx_error_message(f->ctx));
+    assert_int_equal(info.status, VALKEYADDON_STATUS_READY);
+    n = logged(e, 64);
+    for (i = 0; i < n; i++) {
+        if (strstr(e[i].query, "watch=") != NULL) {
+            watches++;
+            assert_int_equal(e[i].status, 405);
+        } else if (strcmp(e[i].method, "GET") == 0) {
+            gets++;
+        }
+    }
+    assert_int_equal(watches, 1); /* refused once: not asked again */
+    assert_true(gets >= 2);
+    assert_non_null(strstr(f->log.all, "polling"));
+}
+
+/* Issue 14 item 6: a rollout that makes no progress for the progress deadline is Failed, naming the pod. */
+static void test_kube_client__stalled_rollout_fails_after_the_progress_deadline(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_status_info info = VALKEYADDON_STATUS_INFO_INIT;
+    char name[VALKEYADDON_NAME_BUFSIZE], want[VALKEYADDON_NAME_BUFSIZE + 64];
+    struct timespec start;
+    long ms;
+
+    provision_stalled(f, "stuck", "pro", name, sizeof(name));
+    sts_mode(name, "partial", 1);
+    assert_int_equal(valkeyaddon_ctx_set_progress_deadline(f->ctx, 1000), 0);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    assert_int_equal(valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "stuck", 20000, NULL, NULL),
+                     VALKEYADDON_EFAILED);
+    ms = elapsed_since(&start);
+    if (ms > 4000)
+        fail_msg("a 1 s progress deadline failed the wait after %ld ms", ms);
+    assert_int_equal(info.status, VALKEYADDON_STATUS_FAILED);
+    assert_non_null(strstr(info.message, "rollout stalled"));
+    snprintf(want, sizeof(want), "kubectl -n %s describe pod %s-1", NS, name);
+    assert_non_null(strstr(info.message, want));
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "rollout stalled"));
+
+    /* Nothing observed at all (the controller never wrote a status): the StatefulSet is named. */
+    sts_mode(name, "stall", 0);
+    assert_int_equal(valkeyaddon_ctx_set_progress_deadline(f->ctx, 0), 0); /* 0: none */
+    assert_int_equal(valkeyaddon_wait_ready(&info, f->ctx, NS, "acme", "stuck", 1200, NULL, NULL),
+                     VALKEYADDON_ETIMEOUT);
+    assert_int_equal(valkeyaddon_ctx_set_progress_deadline(f->ctx, -1), VALKEYADDON_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1204,6 +1407,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kube_client__plain_http_is_refused_and_never_carries_credentials,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_kube_client__watch_reopen_honours_retry_after_and_backs_off, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__wait_watches_from_the_objects_resource_version, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__wait_survives_410_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__wait_over_a_bookmark_only_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__wait_polls_when_watch_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kube_client__stalled_rollout_fails_after_the_progress_deadline, setup,
                                         teardown),
     };
 

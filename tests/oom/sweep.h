@@ -75,6 +75,8 @@ void fx_teardown(struct fx *f);            /* release everything f holds, remove
 char *cluster_snapshot(struct cluster *c);
 /* The number of objects the cluster holds. */
 int cluster_objects(struct cluster *c);
+/* Store an object as another writer would (setup only). */
+void cluster_put(struct cluster *c, const valkeyaddon_resource *r, const char *ns, const char *json);
 /* The REDIS_URL of the app Secret equals the auth Secret's uri, which carries its password. */
 void assert_redis_url_consistent(struct fx *f);
 

@@ -204,6 +204,11 @@ static int call_buffer_data(struct fx *f)
     return strcmp(valkeyaddon_buffer_data(f->buf, &len), "x") == 0 && len == 1 ? 0 : -1;
 }
 
+static int call_set_progress_deadline(struct fx *f)
+{
+    return valkeyaddon_ctx_set_progress_deadline(f->ctx, 1000);
+}
+
 static void test_oom__functions_that_never_allocate(void **state)
 {
     static const struct oom_case cases[] = {
@@ -225,6 +230,7 @@ static void test_oom__functions_that_never_allocate(void **state)
           0 },
         { "valkeyaddon_buffer_data", setup_frees, call_buffer_data, NULL, 0, 0, 0 },
         { "valkeyaddon_replace_allocator", NULL, call_replace_allocator_refusal, NULL, VALKEYADDON_EINVAL, 0, 1 },
+        { "valkeyaddon_ctx_set_progress_deadline", fx_ctx, call_set_progress_deadline, NULL, 0, 0, 0 },
     };
     size_t i;
 
@@ -823,6 +829,88 @@ static void test_oom__valkeyaddon_deprovision(void **state)
     sweep_both(&c);
 }
 
+/* A claim kept from this add-on (owner labels), so deprovision_with has one to delete. */
+static void setup_wired_with_claim(struct fx *f)
+{
+    static const char claim[] = "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":"
+                                "\"data-valkey-acme-web-0\",\"namespace\":\"" NS "\",\"labels\":{"
+                                "\"app.kubernetes.io/instance\":\"valkey-acme-web\"}}}";
+    static const valkeyaddon_resource pvc = { "v1", "PersistentVolumeClaim", "persistentvolumeclaims", 1 };
+
+    setup_wired(f);
+    cluster_put(f->cluster, &pvc, NS, claim);
+}
+
+static int call_deprovision_with(struct fx *f)
+{
+    valkeyaddon_deprovision_options o = VALKEYADDON_DEPROVISION_OPTIONS_INIT;
+    valkeyaddon_deprovision_result r = VALKEYADDON_DEPROVISION_RESULT_INIT;
+
+    o.namespace_ = NS;
+    o.tenant_id = TENANT;
+    o.app_id = APP;
+    o.delete_data = 1;
+    return valkeyaddon_deprovision_with(&r, f->ctx, &o);
+}
+
+static void check_deprovision_with(struct fx *f, int rc, int failed)
+{
+    (void)rc;
+    if (failed)
+        assert_int_equal(call_deprovision_with(f), 0);
+    assert_int_equal(cluster_objects(f->cluster), 0);
+}
+
+static void test_oom__valkeyaddon_deprovision_with(void **state)
+{
+    static const struct oom_case c = { "valkeyaddon_deprovision_with", setup_wired_with_claim, call_deprovision_with,
+                                       check_deprovision_with, 0, 0, 0 };
+
+    (void)state;
+    sweep_both(&c);
+}
+
+/* standard -> free with allow_data_loss: the refused change, allowed. */
+static int call_ensure_with(struct fx *f)
+{
+    valkeyaddon_ensure_options o = VALKEYADDON_ENSURE_OPTIONS_INIT;
+    valkeyaddon_ensure_result r = VALKEYADDON_ENSURE_RESULT_INIT;
+
+    o.namespace_ = NS;
+    o.tenant_id = TENANT;
+    o.app_id = APP;
+    o.plan = "free";
+    o.allow_data_loss = 1;
+    f->ensured = r;
+    return valkeyaddon_ensure_valkey_with(&f->ensured, f->ctx, &o);
+}
+
+static void setup_standard(struct fx *f)
+{
+    fx_cluster(f);
+    f->plan = "standard";
+    assert_int_equal(call_ensure(f), 0);
+}
+
+static void check_ensure_with(struct fx *f, int rc, int failed)
+{
+    (void)rc;
+    if (failed)
+        assert_int_equal(call_ensure_with(f), 0);
+    check_against_reference(f);
+}
+
+static void test_oom__valkeyaddon_ensure_valkey_with(void **state)
+{
+    /* may_absorb: as for ensure_valkey, the comparison's out of memory means "apply" (applied.h). */
+    static const struct oom_case c = { "valkeyaddon_ensure_valkey_with", setup_standard, call_ensure_with,
+                                       check_ensure_with, 0, 0, 0, 1 };
+
+    (void)state;
+    take_reference(&c);
+    sweep_both(&c);
+}
+
 /* ====================================================================== */
 /* The provision flow and the row functions, over memory and SQLite storages */
 
@@ -1036,6 +1124,7 @@ static const char *const covered[] = {
     "valkeyaddon_storage_sqlite_new", "valkeyaddon_strerror", "valkeyaddon_transport_kubernetes_namespace",
     "valkeyaddon_transport_kubernetes_new", "valkeyaddon_transport_local_new", "valkeyaddon_transport_memory_new",
     "valkeyaddon_transport_render_new", "valkeyaddon_version", "valkeyaddon_wait_ready",
+    "valkeyaddon_deprovision_with", "valkeyaddon_ensure_valkey_with", "valkeyaddon_ctx_set_progress_deadline",
 };
 
 static void test_oom__covers_every_exported_function(void **state)
@@ -1082,6 +1171,8 @@ int main(void)
         cmocka_unit_test(test_oom__ensure_redis_url_secret),
         cmocka_unit_test(test_oom__reads),
         cmocka_unit_test(test_oom__valkeyaddon_deprovision),
+        cmocka_unit_test(test_oom__valkeyaddon_deprovision_with),
+        cmocka_unit_test(test_oom__valkeyaddon_ensure_valkey_with),
         cmocka_unit_test(test_oom__valkeyaddon_provision),
         cmocka_unit_test(test_oom__rows),
         cmocka_unit_test(test_oom__json_tree_to_text),

@@ -98,7 +98,8 @@ def role(obj):
     return kind
 
 
-ROLES = ("StatefulSet", "Service/primary", "Service/headless", "Secret/auth", "Secret/url")
+# The NetworkPolicy {name}-ingress is built by default (issue 14 item 4).
+ROLES = ("StatefulSet", "Service/primary", "Service/headless", "Secret/auth", "Secret/url", "NetworkPolicy")
 
 
 def soak_objects(server):

@@ -3145,6 +3145,7 @@ class ResourceRequest:
         if name:
             fsel.append(("metadata.name", True, name))
         rv_param = h.q("resourceVersion", "")
+        self.refuse_watch(rv_param)
         try:
             since = int(rv_param) if rv_param not in ("", "0") else None
         except ValueError:
@@ -3152,7 +3153,6 @@ class ResourceRequest:
         timeout = float(h.q("timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
         bookmarks = h.q("allowWatchBookmarks") in ("true", "1")
         initial_events = h.q("sendInitialEvents") in ("true", "1")
-        interval = h.server.bookmark_interval
         deadline = time.monotonic() + timeout
         ns = self.r.namespace
 
@@ -3177,7 +3177,9 @@ class ResourceRequest:
                     initial = [o for o in self.store.list(self.rt, ns) if matches(o)]
                     last = self.store.rv
                     pending = [("ADDED", o) for o in initial]
-                    if initial_events and bookmarks:
+                    # A real 1.32 server ends the initial events with this bookmark also for a
+                    # watch without resourceVersion (10-watch.json), not only for sendInitialEvents.
+                    if bookmarks and (initial_events or rv_param == ""):
                         pending.append(("BOOKMARK", self.bookmark(last, initial_end=True)))
                 elif since < self.store.history_floor:
                     pending = [("ERROR", self.expired(since))]
@@ -3187,7 +3189,7 @@ class ResourceRequest:
             self.write_events(pending)
             if last is None:
                 return self.end_chunks()
-            next_bookmark = time.monotonic() + interval
+            next_bookmark = time.monotonic() + h.server.bookmark_interval
             while True:
                 if self.client_gone():
                     return
@@ -3216,10 +3218,22 @@ class ResourceRequest:
                 if bookmarks and time.monotonic() >= next_bookmark:
                     self.write_events([("BOOKMARK", self.bookmark(last))])
                 if time.monotonic() >= next_bookmark:
-                    next_bookmark = time.monotonic() + interval
+                    next_bookmark = time.monotonic() + h.server.bookmark_interval
             self.end_chunks()
         finally:
             h.server.watch_ended()
+
+    def refuse_watch(self, rv_param):
+        """The watch policies of /_test/watch-policy (and --refuse-watch*), before any header is sent."""
+        policy = self.h.server.watch_policy
+        if policy["refuse"]:
+            # What a server answers for a resource whose watch verb is not served.
+            raise err_method_not_allowed()
+        if policy["refuse_without_resource_version"] and rv_param == "":
+            # A 1.32 kube-apiserver on an etcd without progress notifications cannot serve
+            # a watch from "now" (no transcript of it: the real cluster had them enabled).
+            raise err_internal("cannot serve a watch without resourceVersion: "
+                               "etcd progress notifications are not available")
 
     def client_gone(self):
         """A watch client sends nothing; a readable socket means it closed (FIN or close_notify)."""
@@ -3249,10 +3263,19 @@ class ResourceRequest:
                            "Expired", None, 410)
 
     def bookmark(self, rv, initial_end=False):
+        """As 10-watch.json: an empty object of the kind with only metadata.resourceVersion set."""
         meta = {"resourceVersion": str(rv), "creationTimestamp": None}
         if initial_end:
-            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-        return {"kind": self.rt.kind, "apiVersion": self.rt.api_version, "metadata": meta}
+            blueprint = go_json({"kind": self.rt.kind + "List", "apiVersion": self.rt.api_version,
+                                 "metadata": {}, "items": None})
+            meta["annotations"] = {"k8s.io/initial-events-end": "true",
+                                   "kubernetes.io/initial-events-list-blueprint":
+                                   base64.b64encode(blueprint).decode()}
+        obj = {"kind": self.rt.kind, "apiVersion": self.rt.api_version, "metadata": meta}
+        if self.rt.has_status:  # kinds with spec/status serialise their zero values
+            obj["spec"] = {}
+            obj["status"] = initial_status(self.rt)
+        return obj
 
     def write_events(self, events):
         for etype, obj in events:
@@ -3313,6 +3336,12 @@ class ControlAPI:
         elif path == "/_test/expire-history" and method == "POST":
             s.store.expire_history()
             return h.send_json(200, self.state())
+        elif path == "/_test/watch-policy":
+            if method == "POST":
+                s.set_watch_policy(body)
+            elif method != "GET":
+                raise err_method_not_allowed()
+            return h.send_json(200, s.watch_policy_state())
         elif path == "/_test/state" and method == "GET":
             return h.send_json(200, self.state())
         elif path == "/_test/statefulset-status" and method == "POST":
@@ -3369,6 +3398,8 @@ class KubeAPIServer(http.server.ThreadingHTTPServer):
         self.controller = StatefulSetController(store, args.auto_ready)
         self.verbose = args.verbose
         self.bookmark_interval = args.bookmark_interval
+        self.watch_policy = {"refuse": args.refuse_watch,
+                             "refuse_without_resource_version": args.refuse_watch_without_rv}
         self.active_watches = 0
         self.watch_lock = threading.Lock()
 
@@ -3384,6 +3415,25 @@ class KubeAPIServer(http.server.ThreadingHTTPServer):
         if self.verbose:
             exc = sys.exc_info()[1]
             sys.stderr.write(f"connection from {client_address[0]}: {type(exc).__name__}: {exc}\n")
+
+    def set_watch_policy(self, body):
+        """POST /_test/watch-policy: change only the keys given."""
+        known = {"refuse", "refuse_without_resource_version", "bookmark_interval"}
+        if not isinstance(body, dict) or set(body) - known:
+            raise err_bad_request(f"watch-policy takes only {sorted(known)}")
+        for key in ("refuse", "refuse_without_resource_version"):
+            if key in body:
+                if not isinstance(body[key], bool):
+                    raise err_bad_request(f"{key}: a boolean")
+                self.watch_policy[key] = body[key]
+        if "bookmark_interval" in body:
+            value = body["bookmark_interval"]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise err_bad_request("bookmark_interval: seconds, greater than 0")
+            self.bookmark_interval = float(value)
+
+    def watch_policy_state(self):
+        return dict(self.watch_policy, bookmark_interval=self.bookmark_interval)
 
     def watch_started(self):
         with self.watch_lock:
@@ -3504,6 +3554,11 @@ def parse_args(argv):
     p.add_argument("--history", type=int, default=1000, help="watch event history length")
     p.add_argument("--bookmark-interval", type=float, default=60.0,
                    help="seconds between BOOKMARK events on watches that allow them")
+    p.add_argument("--refuse-watch-without-rv", action="store_true",
+                   help="answer a watch without resourceVersion with 500, as a 1.32 apiserver on an "
+                        "etcd without progress notifications does")
+    p.add_argument("--refuse-watch", action="store_true",
+                   help="answer every watch with 405 MethodNotAllowed (a server that cannot watch)")
     p.add_argument("--wrong-ca", action="store_true",
                    help="serve a certificate from the unrelated CA (other-ca.crt)")
     p.add_argument("--verbose", action="store_true", help="log method, path and status to stderr")

@@ -805,6 +805,95 @@ class TestWatch(Base):
         self.assertEqual((ev["type"], ev["object"]["code"]), ("ERROR", 410))
 
 
+TRANSCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kube-transcripts")
+
+
+def transcript_watch(note_start):
+    """The events of one watch step of the recorded 10-watch.json (a real 1.32 apiserver)."""
+    with open(os.path.join(TRANSCRIPTS, "10-watch.json"), encoding="utf-8") as f:
+        steps = json.load(f)["steps"]
+    return next(s for s in steps if s.get("note", "").startswith(note_start))
+
+
+class TestWatchPolicy(Base):
+    """Watches as real servers answer them (10-watch.json), and servers that cannot watch."""
+    ns = "watch-policy"
+
+    def policy(self, **body):
+        out = self.control("POST", "watch-policy", body)
+        self.addCleanup(self.control, "POST", "watch-policy",
+                        {"refuse": False, "refuse_without_resource_version": False, "bookmark_interval": 0.3})
+        return out
+
+    def test_refuse_without_resource_version_is_500_and_a_resource_version_is_served(self):
+        base = f"/api/v1/namespaces/{self.ns}/configmaps"
+        self.req("POST", base, {"metadata": {"name": "rv"}})
+        rv = self.req("GET", base)[2]["metadata"]["resourceVersion"]
+        self.assertTrue(self.policy(refuse_without_resource_version=True)["refuse_without_resource_version"])
+        code, _, body = self.req("GET", base + "?watch=1&timeoutSeconds=1")
+        self.assertEqual(code, 500)
+        self.assertEqual((body["kind"], body["reason"], body["code"]), ("Status", "InternalError", 500))
+        w = Watch(MAIN, f"{base}?watch=1&resourceVersion={rv}&timeoutSeconds=1")
+        self.addCleanup(w.close)
+        self.assertIsNone(w.next())  # served: nothing changed, the stream ends at its timeout
+
+    def test_refuse_is_405_for_every_watch_not_for_reads(self):
+        base = f"/api/v1/namespaces/{self.ns}/configmaps"
+        self.policy(refuse=True)
+        rv = self.req("GET", base)[2]["metadata"]["resourceVersion"]
+        for query in ("?watch=1", f"?watch=true&resourceVersion={rv}"):
+            code, _, body = self.req("GET", base + query)
+            self.assertEqual((code, body["reason"]), (405, "MethodNotAllowed"))
+
+    def test_policy_rejects_unknown_keys_and_bad_values(self):
+        for body in ({"refuse": 1}, {"bookmark_interval": 0}, {"nope": True}):
+            code, _, _ = self.req("POST", "/_test/watch-policy", body)
+            self.assertEqual(code, 400, body)
+
+    def test_bookmark_interval_and_shape_match_the_transcript(self):
+        recorded = transcript_watch("watch from the LIST resourceVersion")["response"]["body"][-1]["object"]
+        base = f"/api/v1/namespaces/{self.ns}/services"
+        rv = self.req("GET", base)[2]["metadata"]["resourceVersion"]
+        self.policy(bookmark_interval=0.1)
+        started = time.monotonic()
+        w = Watch(MAIN, f"{base}?watch=1&resourceVersion={rv}&allowWatchBookmarks=true&timeoutSeconds=2")
+        self.addCleanup(w.close)
+        events = [w.next(), w.next()]
+        self.assertLess(time.monotonic() - started, 1.5)
+        for ev in events:
+            self.assertEqual(ev["type"], "BOOKMARK")
+            ev["object"]["metadata"]["resourceVersion"] = recorded["metadata"]["resourceVersion"]
+            self.assertEqual(ev["object"], recorded)
+        # Without allowWatchBookmarks there are none.
+        w2 = Watch(MAIN, f"{base}?watch=1&resourceVersion={rv}&timeoutSeconds=1")
+        self.addCleanup(w2.close)
+        self.assertIsNone(w2.next())
+
+    def test_watch_without_resource_version_ends_its_initial_events_with_a_bookmark(self):
+        step = transcript_watch("watch, allowWatchBookmarks=true, no resourceVersion")
+        recorded = step["response"]["body"][2]["object"]["metadata"]["annotations"]
+        base = f"/api/v1/namespaces/{self.ns}/services"
+        w = Watch(MAIN, f"{base}?watch=true&allowWatchBookmarks=true&timeoutSeconds=1")
+        self.addCleanup(w.close)
+        ev = w.next()
+        self.assertEqual(ev["type"], "BOOKMARK")
+        self.assertEqual(ev["object"]["metadata"]["annotations"], recorded)
+
+    def test_compacted_resource_version_is_200_with_one_error_event(self):
+        recorded = transcript_watch("watch from resourceVersion=1 (long compacted)")["response"]
+        base = f"/api/v1/namespaces/{self.ns}/services"
+        for name in ("compact-a", "compact-b"):  # the history then starts past resourceVersion 1
+            self.req("POST", f"/api/v1/namespaces/{self.ns}/configmaps", {"metadata": {"name": name}})
+        self.control("POST", "expire-history")
+        w = Watch(MAIN, f"{base}?watch=true&resourceVersion=1&timeoutSeconds=3")  # asserts HTTP 200
+        self.addCleanup(w.close)
+        ev = w.next()
+        self.assertEqual(ev["type"], recorded["body"][0]["type"])
+        for key in ("kind", "apiVersion", "metadata", "status", "reason", "code"):
+            self.assertEqual(ev["object"][key], recorded["body"][0]["object"][key])
+        self.assertIsNone(w.next())
+
+
 class TestFaults(Base):
     ns = "faults"
 

@@ -2,8 +2,13 @@
 #define _GNU_SOURCE 1
 #include "helpers.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <valkeyaddon/sys/transport.h>
@@ -142,6 +147,68 @@ static void test_local__claims_are_data_directories(void **state)
     valkeyaddon_buffer_free(b);
 }
 
+/* A child process that holds {state_dir}/lock until killed; returns its pid once it holds it. */
+static pid_t hold_lock(const char *dir)
+{
+    char path[128];
+    int ready[2];
+    pid_t pid;
+    char c;
+
+    snprintf(path, sizeof(path), "%s/lock", dir);
+    assert_int_equal(pipe(ready), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(path, O_RDWR | O_CLOEXEC); /* its own open file: flock conflicts with ours */
+        if (fd < 0 || flock(fd, LOCK_EX) < 0 || write(ready[1], "x", 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(ready[1]);
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    return pid;
+}
+
+/* Issue 14 item 6: another process holding the lock is a bounded wait and a clear error, not a hang. */
+static void test_local__held_lock_is_a_bounded_wait(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_local_options options = VALKEYADDON_LOCAL_OPTIONS_INIT;
+    valkeyaddon_transport *t = NULL;
+    valkeyaddon_buffer *out = NULL;
+    struct timespec a, b;
+    long ms;
+    pid_t holder;
+    int status;
+
+    options.state_dir = f->dir;
+    options.lock_timeout_ms = 300;
+    assert_int_equal(valkeyaddon_transport_local_new(&t, f->ctx, &options), 0);
+    assert_int_equal(valkeyaddon_buffer_new(&out), 0);
+    holder = hold_lock(f->dir);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(t->get(out, t, f->ctx, &secret, "ns", "x"), VALKEYADDON_ETIMEOUT);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    assert_true(ms >= 250);
+    if (ms > 2000)
+        fail_msg("a 300 ms lock bound took %ld ms", ms);
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), "another process holds the lock"));
+    assert_non_null(strstr(valkeyaddon_ctx_error_message(f->ctx), f->dir));
+    /* Released: the same call goes through. */
+    kill(holder, SIGKILL);
+    assert_int_equal(waitpid(holder, &status, 0), holder);
+    assert_int_equal(t->get(out, t, f->ctx, &secret, "ns", "x"), VALKEYADDON_ENOTFOUND);
+    valkeyaddon_buffer_free(out);
+    t->free(t);
+
+    options.lock_timeout_ms = -1;
+    assert_int_equal(valkeyaddon_transport_local_new(&t, f->ctx, &options), VALKEYADDON_EINVAL);
+}
+
 static void test_local__options_are_checked(void **state)
 {
     valkeyaddon_local_options options = VALKEYADDON_LOCAL_OPTIONS_INIT;
@@ -157,7 +224,7 @@ static void test_local__options_are_checked(void **state)
     options.state_dir = "/tmp/with\"quote";
     assert_int_equal(valkeyaddon_transport_local_new(&t, ctx, &options), VALKEYADDON_EINVAL);
     options.state_dir = "/tmp";
-    options.version = 2;
+    options.version = VALKEYADDON_LOCAL_OPTIONS_VERSION + 1;
     assert_int_equal(valkeyaddon_transport_local_new(&t, ctx, &options), VALKEYADDON_EVERSION);
     options.version = VALKEYADDON_LOCAL_OPTIONS_VERSION;
     options.start_timeout_ms = -1;
@@ -173,6 +240,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_local__names_cannot_escape_the_state_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local__address_is_stable_and_distinct, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local__claims_are_data_directories, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_local__held_lock_is_a_bounded_wait, setup, teardown),
         cmocka_unit_test(test_local__options_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,9 +166,11 @@ def test_plugins__watch_member(tmp_path):
         def __init__(self):
             super().__init__()
             self.watched = 0
+            self.ready = False  # the wait's first read sees it not ready, so it watches
 
         def watch(self, resource, namespace, name, resource_version, timeout, emit):
             self.watched += 1
+            self.ready = True
             obj = self.get(resource, namespace, name)
             return emit(valkeyaddon.WatchEvent.ADDED, json.dumps(obj))
 

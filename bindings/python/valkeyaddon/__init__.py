@@ -14,7 +14,7 @@ from .builtins import (KubernetesTransport, LocalTransport, MemoryStorage, Memor
                        SQLiteStorage, URLStorage, open_storage)
 from .context import Context, LogLevel
 from .errors import (AddonFailed, ConfigError, Conflict, Error, Exists, FileError, Forbidden, InvalidArgument,
-                     NotFound, NotSupported, OutOfMemory, Rejected, ServerError, StorageError, Throttled, Timeout,
+                     NotFound, NotSupported, DataLoss, OutOfMemory, Rejected, ServerError, StorageError, Throttled, Timeout,
                      TLSError, Unauthorized, Unavailable, VersionMismatch, strerror)
 from .plugins import Storage, Transport
 from .types import (AddonRow, EnsureResult, Persistence, PlanConfig, ProvisionResult, RefreshResult, Resource,
@@ -66,7 +66,7 @@ def has_function(name):
 __all__ = [
     "ADDON_TYPE", "LIBRARY_PATH", "AddonFailed", "AddonRow", "ConfigError", "Conflict", "Context", "EnsureResult",
     "Error", "Exists", "FileError", "Forbidden", "InvalidArgument", "KubernetesTransport", "LocalTransport",
-    "LogLevel", "MemoryStorage", "MemoryTransport", "NotFound", "NotSupported", "OutOfMemory", "Persistence",
+    "LogLevel", "MemoryStorage", "MemoryTransport", "NotFound", "NotSupported", "DataLoss", "OutOfMemory", "Persistence",
     "PlanConfig", "PostgresStorage", "ProvisionResult", "RefreshResult", "Rejected", "Resource",
     "SQLiteStorage", "ServerError", "Status", "StatusInfo", "Storage", "StorageError", "TLSError", "Throttled",
     "Timeout", "Transport", "URLStorage", "Unauthorized", "Unavailable", "ValkeyName", "VersionMismatch",

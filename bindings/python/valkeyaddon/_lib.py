@@ -86,14 +86,16 @@ class PlanConfig(ctypes.Structure):
 
 class EnsureResult(ctypes.Structure):
     """valkeyaddon_ensure_result (ensure.h)."""
-    VERSION = 1
+    VERSION = 2
     _fields_ = [("version", ctypes.c_uint),
                 ("name", ctypes.c_char * NAME_BUFSIZE),
                 ("auth_secret", ctypes.c_char * NAME_BUFSIZE),
                 ("plan", ctypes.c_char * 16),
                 ("fell_back", ctypes.c_int),
                 ("password_created", ctypes.c_int),
-                ("objects_written", ctypes.c_int32)]
+                ("objects_written", ctypes.c_int32),
+                ("plan_kept", ctypes.c_int),
+                ("password_rollout", ctypes.c_int)]
 
 
 class StatusInfo(ctypes.Structure):
@@ -132,7 +134,7 @@ ROW_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(AddonRow), ctypes.c_void_
 
 class ProvisionOptions(ctypes.Structure):
     """valkeyaddon_provision_options (provision.h)."""
-    VERSION = 1
+    VERSION = 2
     _fields_ = [("version", ctypes.c_uint),
                 ("namespace_", ctypes.c_char_p),
                 ("tenant_id", ctypes.c_char_p),
@@ -142,7 +144,8 @@ class ProvisionOptions(ctypes.Structure):
                 ("no_wait", ctypes.c_int),
                 ("timeout_ms", ctypes.c_long),
                 ("progress", PROGRESS_CB),
-                ("progress_payload", ctypes.c_void_p)]
+                ("progress_payload", ctypes.c_void_p),
+                ("allow_data_loss", ctypes.c_int)]
 
 
 class KubernetesOptions(ctypes.Structure):
@@ -163,11 +166,12 @@ class KubernetesOptions(ctypes.Structure):
 
 class LocalOptions(ctypes.Structure):
     """valkeyaddon_local_options (transports.h)."""
-    VERSION = 1
+    VERSION = 2
     _fields_ = [("version", ctypes.c_uint),
                 ("state_dir", ctypes.c_char_p),
                 ("server_path", ctypes.c_char_p),
-                ("start_timeout_ms", ctypes.c_long)]
+                ("start_timeout_ms", ctypes.c_long),
+                ("lock_timeout_ms", ctypes.c_long)]
 
 
 class PostgresOptions(ctypes.Structure):

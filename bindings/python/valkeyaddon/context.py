@@ -322,16 +322,17 @@ class Context:
         return StatusInfo._from_c(c)
 
     def provision(self, namespace, tenant_id, app_id, plan=None, timeout=None, *, no_wait=False, progress=None,
-                  addon_type=None):
+                  addon_type=None, allow_data_loss=False):
         """The provision flow: record the row, ensure the objects, wait for Ready (timeout in
         seconds; None: 5 minutes), record the outcome. Returns a ProvisionResult; on a
-        failure the raised Error's `.row` is the row as last recorded."""
+        failure the raised Error's `.row` is the row as last recorded. A plan change that
+        would delete data raises DataLoss unless allow_data_loss."""
         cb = self._progress(progress)
         o = _lib.ProvisionOptions(version=_lib.ProvisionOptions.VERSION, namespace_=_b(namespace, "namespace"),
                                   tenant_id=_b(tenant_id, "tenant_id"), app_id=_b(app_id, "app_id"),
                                   addon_type=_b(addon_type, "addon_type"), plan=_b(plan, "plan"),
                                   no_wait=int(bool(no_wait)), timeout_ms=_seconds_to_ms(timeout, "timeout"),
-                                  progress=cb, progress_payload=None)
+                                  progress=cb, progress_payload=None, allow_data_loss=int(bool(allow_data_loss)))
         row = _lib.AddonRow(version=_lib.AddonRow.VERSION)
         ensured = _lib.EnsureResult(version=_lib.EnsureResult.VERSION)
         f = self._fn("valkeyaddon_provision")

@@ -27,6 +27,7 @@ ECONFIG = -17
 ETLS = -18
 ESERVER = -19
 ENOTSUPPORTED = -20
+EDATALOSS = -21
 
 
 def strerror(code):
@@ -85,10 +86,11 @@ ConfigError = _family("ConfigError", ECONFIG, "A configuration (kubeconfig, serv
 TLSError = _family("TLSError", ETLS, "TLS verification or a certificate failed.")
 ServerError = _family("ServerError", ESERVER, "The server reported an internal error.")
 NotSupported = _family("NotSupported", ENOTSUPPORTED, "The plugin or build does not support the operation.")
+DataLoss = _family("DataLoss", EDATALOSS, "The change would delete data and the caller did not allow it.")
 
 _BY_CODE = {cls.code: cls for cls in (
     InvalidArgument, OutOfMemory, VersionMismatch, NotFound, Exists, Conflict, Timeout, Unauthorized,
     Forbidden, Unavailable, Throttled, Rejected, StorageError, AddonFailed, FileError, ConfigError,
-    TLSError, ServerError, NotSupported)}
+    TLSError, ServerError, NotSupported, DataLoss)}
 
 __all__ = ["Error", "strerror"] + [cls.__name__ for cls in _BY_CODE.values()]

@@ -100,12 +100,14 @@ class EnsureResult:
     fell_back: bool
     password_created: bool
     objects_written: int
+    plan_kept: bool = False         # the plan asked for was unknown; the existing add-on kept `plan`
+    password_rollout: bool = False  # a re-created auth Secret: the pods roll to the new password
 
     @classmethod
     def _from_c(cls, c):
         f = _fields(c)
-        f["fell_back"] = bool(f["fell_back"])
-        f["password_created"] = bool(f["password_created"])
+        for key in ("fell_back", "password_created", "plan_kept", "password_rollout"):
+            f[key] = bool(f[key])
         return cls(**f)
 
 

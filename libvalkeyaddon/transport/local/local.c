@@ -27,12 +27,39 @@
 
 #define WATCH_POLL_MS 100
 
+#define LOCK_POLL_MS 20
+
+static long long lock_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Bounded: a blocking flock waits forever behind a process that hangs while
+ * holding the lock (a stopped shell, a stuck server start). LOCK_NB in a loop
+ * gives a deadline and an error that says who to look for.
+ */
 static int lock(struct valkeyaddon__local *l, valkeyaddon_ctx *ctx)
 {
-    while (flock(l->lock_fd, LOCK_EX) < 0)
-        if (errno != EINTR)
+    long long deadline = lock_now_ms() + l->lock_timeout_ms;
+
+    while (flock(l->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        struct timespec pause = { 0, LOCK_POLL_MS * 1000000L };
+        if (errno == EINTR)
+            continue;
+        if (errno != EWOULDBLOCK)
             return valkeyaddon__error(ctx, VALKEYADDON_EIO, "local transport: cannot lock %s/lock: %s", l->state_dir,
                                       strerror(errno));
+        if (lock_now_ms() >= deadline)
+            return valkeyaddon__error(ctx, VALKEYADDON_ETIMEOUT,
+                                      "local transport: another process holds the lock %s/lock (waited %ld ms); "
+                                      "find it with `fuser -v %s/lock` and let it finish or stop it",
+                                      l->state_dir, l->lock_timeout_ms, l->state_dir);
+        nanosleep(&pause, NULL);
+    }
     return VALKEYADDON_OK;
 }
 
@@ -556,10 +583,13 @@ int valkeyaddon_transport_local_new(valkeyaddon_transport **out, valkeyaddon_ctx
         return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "options->server_path: NULL or a program");
     if (options->start_timeout_ms < 0)
         return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "options->start_timeout_ms: must not be negative");
+    if (options->version >= 2 && options->lock_timeout_ms < 0)
+        return valkeyaddon__error(ctx, VALKEYADDON_EINVAL, "options->lock_timeout_ms: must not be negative");
     if (!(l = valkeyaddon__calloc(1, sizeof(*l))))
         return valkeyaddon__error(ctx, VALKEYADDON_ENOMEM, "local transport: out of memory");
     l->lock_fd = -1;
     l->start_timeout_ms = options->start_timeout_ms ? options->start_timeout_ms : 10000;
+    l->lock_timeout_ms = options->version >= 2 && options->lock_timeout_ms ? options->lock_timeout_ms : 30000;
     if (!(l->state_dir = absolute(options->state_dir)) ||
         (options->server_path && !(l->server_path = valkeyaddon__strdup(options->server_path)))) {
         local_free(&l->base);

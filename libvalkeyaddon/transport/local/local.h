@@ -30,6 +30,7 @@ struct valkeyaddon__local {
     char *server_exe;           /* the binary to exec (its name selects the mode: keep symlinks), once looked up */
     char *server_real;          /* its realpath(): what /proc/PID/exe of our servers shows */
     long start_timeout_ms;
+    long lock_timeout_ms; /* how long lock() waits for another process */
     int lock_fd;
 };
 

@@ -355,10 +355,13 @@ class TestTranscripts(unittest.TestCase):
     def test_09_deletion(self):
         self.replay("09")
 
+    # Transcripts checked elsewhere, step by step rather than replayed whole.
+    ELSEWHERE = {"10": "test_kube_api_server.py TestWatchPolicy (watch semantics)"}
+
     def test_every_transcript_is_replayed(self):
         numbers = sorted(f[:2] for f in os.listdir(TRANSCRIPTS) if re.match(r"\d\d-.*\.json$", f))
         replayed = sorted(n[5:7] for n in dir(self) if re.match(r"test_\d\d_", n))
-        self.assertEqual(numbers, replayed)
+        self.assertEqual(numbers, sorted(replayed + list(self.ELSEWHERE)))
 
 
 def setUpModule():

@@ -191,8 +191,9 @@ class Provisioning(Base):
         self.assertTrue(any("watch=1" in (x.get("query") or "") for x in self.requests()))
         r = self.cli("-o", "json", "deprovision", "--tenant", "acme", "--app", "web")
         self.assertEqual(r.returncode, 0, r.stderr)
-        # App Secret, NetworkPolicy, StatefulSet, both Services, auth Secret.
-        self.assertEqual(json.loads(r.stdout)["deleted"], 6)
+        # App Secret, NetworkPolicy, StatefulSet, both Services, auth Secret, and the three
+        # pods the StatefulSet controller created (orphaned with it, then deleted one by one).
+        self.assertEqual(json.loads(r.stdout)["deleted"], 9)
         r = self.cli("-o", "json", "deprovision", "--tenant", "acme", "--app", "web")
         self.assertEqual((r.returncode, json.loads(r.stdout)["deleted"]), (0, 0))
         r = self.cli("status", "--tenant", "acme", "--app", "web")

@@ -188,6 +188,24 @@ class Base(unittest.TestCase):
         self.assertLess(code, 300, out)
         return out
 
+    def settled(self, name, ns=None):
+        """The StatefulSet once the simulated controller has written its status for this generation.
+
+        A real controller-manager writes status right after every spec change (transcript 01),
+        so a test of no-op writes must start from the object as the controller left it.
+        """
+        path = STS_PATH.format(ns=ns or self.ns) + "/" + name
+        deadline = time.monotonic() + 10
+        last = None
+        while time.monotonic() < deadline:
+            obj = self.req("GET", path)[2]
+            done = (obj.get("status") or {}).get("observedGeneration") == obj["metadata"]["generation"]
+            if done and last == obj["metadata"]["resourceVersion"]:
+                return obj
+            last = obj["metadata"]["resourceVersion"] if done else None
+            time.sleep(0.1)
+        self.fail(f"StatefulSet {name}: the controller never settled")
+
 
 class TestAuth(Base):
     def test_no_credentials_is_401_status(self):
@@ -377,7 +395,13 @@ class TestCrud(Base):
         self.apply(sts("fg"), ns=self.ns, status=201)
         code, _, body = self.req("DELETE", base + "/fg", {"propagationPolicy": "Foreground"})
         self.assertEqual((code, body["metadata"]["finalizers"]), (200, ["foregroundDeletion"]))
+        # Foreground: the garbage collector deletes the pods first, then the StatefulSet goes.
+        deadline = time.monotonic() + 10
+        while self.req("GET", base + "/fg")[0] != 404 and time.monotonic() < deadline:
+            time.sleep(0.02)
         self.assertEqual(self.req("GET", base + "/fg")[0], 404)
+        pods = self.req("GET", f"/api/v1/namespaces/{self.ns}/pods")[2]["items"]
+        self.assertEqual([p["metadata"]["name"] for p in pods if p["metadata"]["name"].startswith("fg-")], [])
         cms = f"/api/v1/namespaces/{self.ns}/configmaps"
         self.req("POST", cms, {"metadata": {"name": "held", "finalizers": ["example.com/hold"]}})
         code, _, body = self.req("DELETE", cms + "/held")
@@ -415,15 +439,16 @@ class TestApply(Base):
     ns = "apply"
 
     def test_create_then_noop(self):
-        code, first = self.apply(sts("noop", 3))
+        code, created = self.apply(sts("noop", 3))
         self.assertEqual(code, 201)
-        self.assertEqual(first["metadata"]["generation"], 1)
+        self.assertEqual(created["metadata"]["generation"], 1)
+        mf = created["metadata"]["managedFields"]
+        first = self.settled("noop")
         code, second = self.apply(sts("noop", 3))
         self.assertEqual(code, 200)
         self.assertEqual(second["metadata"]["resourceVersion"], first["metadata"]["resourceVersion"])
         self.assertEqual(second["metadata"]["generation"], 1)
         self.assertEqual(second, first)
-        mf = first["metadata"]["managedFields"]
         self.assertEqual([(m["manager"], m["operation"]) for m in mf], [("mgr", "Apply")])
         self.assertEqual(mf[0]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"],
                          {'k:{"name":"redis"}': {".": {}, "f:image": {}, "f:name": {}}})
@@ -469,7 +494,8 @@ class TestApply(Base):
         self.assertEqual(body["message"], 'Apply failed with 1 conflict: conflict with "a": .spec.replicas')
         code, body = self.apply(sts("two", 1), manager="b")
         self.assertEqual(code, 200, body)
-        managers = sorted(m["manager"] for m in body["metadata"]["managedFields"])
+        managers = sorted(m["manager"] for m in body["metadata"]["managedFields"]
+                          if m["operation"] == "Apply")
         self.assertEqual(managers, ["a", "b"])
 
     def test_several_conflicts(self):
@@ -534,7 +560,7 @@ class TestUpdateAndPatch(Base):
         self.assertEqual(code, 200, body)
         self.assertEqual(body["metadata"]["labels"], {"keep": "1"})
         self.assertEqual((body["spec"]["replicas"], body["metadata"]["generation"]), (3, 2))
-        rv = body["metadata"]["resourceVersion"]
+        rv = self.settled("mp")["metadata"]["resourceVersion"]
         code, _, again = self.req("PATCH", path, {"spec": {"replicas": 3}}, MERGE)
         self.assertEqual(again["metadata"]["resourceVersion"], rv)
         code, _, body = self.req("PATCH", path, [{"op": "replace", "path": "/spec/replicas", "value": 4}],
@@ -576,7 +602,8 @@ class TestUpdateAndPatch(Base):
                                           'subresource "scale" using apps/v1: .spec.replicas')
 
     def test_put_stale_resource_version_conflicts(self):
-        _, obj = self.apply(sts("put", 1), status=201)
+        self.apply(sts("put", 1), status=201)
+        obj = self.settled("put")  # the controller's status write moves the resourceVersion
         path = STS_PATH.format(ns=self.ns) + "/put"
         obj["spec"]["replicas"] = 2
         code, _, fresh = self.req("PUT", path, obj)
@@ -658,6 +685,8 @@ class TestStatus(Base):
     ns = "status"
 
     def test_status_subresource(self):
+        # Mode "off": no controller overwrites the status this test writes.
+        self.control("POST", "statefulset-status", {"namespace": self.ns, "name": "st", "mode": "off"})
         _, obj = self.apply(sts("st", 3), status=201)
         path = STS_PATH.format(ns=self.ns) + "/st/status"
         code, _, body = self.req("PATCH", path, {"status": {"replicas": 3, "readyReplicas": 5}}, MERGE)
@@ -997,6 +1026,177 @@ class TestObservability(Base):
         self.assertIs(c.conn.sock, sock)
 
 
+def until(c, path, pred, timeout=10):
+    """GET path until pred(body) holds; the last body (fails the caller's assertion if never)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = c.request("GET", path)[2]
+        if pred(body) or time.monotonic() > deadline:
+            return body
+        time.sleep(0.02)
+
+
+def ready_pods(c, ns, prefix):
+    items = c.request("GET", f"/api/v1/namespaces/{ns}/pods")[2]["items"]
+    return sorted(p["metadata"]["name"] for p in items if p["metadata"]["name"].startswith(prefix)
+                  and any(x["type"] == "Ready" and x["status"] == "True"
+                          for x in p["status"].get("conditions", [])))
+
+
+class TestStatefulSetController(Base):
+    """Pods, claims, garbage collection and PVC protection (no --auto-ready: tests play kubelet)."""
+    ns = "ctl"
+
+    def with_claims(self, name, replicas, when_deleted):
+        return sts(name, replicas, extra_spec={
+            "persistentVolumeClaimRetentionPolicy": {"whenDeleted": when_deleted, "whenScaled": "Retain"},
+            "volumeClaimTemplates": [{"metadata": {"name": "data", "labels": {"tier": "db"}},
+                                      "spec": {"accessModes": ["ReadWriteOnce"],
+                                               "resources": {"requests": {"storage": "1Gi"}}}}]})
+
+    def names(self, plural, prefix):
+        items = self.req("GET", f"/api/v1/namespaces/{self.ns}/{plural}")[2]["items"]
+        return {o["metadata"]["name"]: o for o in items if o["metadata"]["name"].startswith(prefix)}
+
+    def wait(self, what, cond, timeout=10):
+        deadline = time.monotonic() + timeout
+        while not cond():
+            self.assertLess(time.monotonic(), deadline, what)
+            time.sleep(0.02)
+
+    def test_pods_claims_and_ready_through_pod_status(self):
+        pvcs = f"/api/v1/namespaces/{self.ns}/persistentvolumeclaims"
+        # A claim that exists before the StatefulSet is reused (adopted), never replaced.
+        code, _, pre = self.req("POST", pvcs, {"metadata": {"name": "data-own-1"}, "spec": {
+            "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}}}})
+        self.assertEqual(code, 201, pre)
+        self.apply(self.with_claims("own", 2, "Delete"), status=201)
+        self.wait("pod own-0", lambda: "own-0" in self.names("pods", "own-"))
+        time.sleep(0.3)
+        self.assertEqual(sorted(self.names("pods", "own-")), ["own-0"])  # OrderedReady waits
+        pod = self.names("pods", "own-")["own-0"]
+        uid = self.settled("own")["metadata"]["uid"]
+        labels = pod["metadata"]["labels"]
+        self.assertEqual((labels["app"], labels["statefulset.kubernetes.io/pod-name"],
+                          labels["apps.kubernetes.io/pod-index"]), ("own", "own-0", "0"))
+        self.assertTrue(labels["controller-revision-hash"].startswith("own-"))
+        self.assertEqual(pod["metadata"]["ownerReferences"], [
+            {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "own", "uid": uid,
+             "controller": True, "blockOwnerDeletion": True}])
+        self.assertEqual(pod["spec"]["volumes"], [{"name": "data", "persistentVolumeClaim":
+                                                   {"claimName": "data-own-0"}}])
+        self.assertEqual(pod["status"]["phase"], "Pending")
+        claim = self.names("persistentvolumeclaims", "data-own-")["data-own-0"]
+        self.assertEqual(claim["metadata"]["labels"], {"tier": "db", "app": "own"})
+        self.assertEqual(claim["metadata"]["ownerReferences"][0]["uid"], uid)
+        st = self.req("GET", STS_PATH.format(ns=self.ns) + "/own")[2]["status"]
+        self.assertNotIn("readyReplicas", st)
+        self.assertEqual((st["replicas"], st["updatedReplicas"]), (1, 1))
+        # The kubelet's write: pod 0 Ready, then pod 1 appears, then readyReplicas follows.
+        code, _, body = self.req("PATCH", f"/api/v1/namespaces/{self.ns}/pods/own-0/status",
+                                 {"status": {"phase": "Running", "conditions": [
+                                     {"type": "Ready", "status": "True"}]}}, MERGE)
+        self.assertEqual(code, 200, body)
+        self.wait("pod own-1", lambda: "own-1" in self.names("pods", "own-"))
+        self.control("POST", "pod-ready", {"namespace": self.ns, "name": "own-1"})
+        path = STS_PATH.format(ns=self.ns) + "/own"
+        st = until(self.c, path, lambda b: b["status"].get("readyReplicas") == 2)["status"]
+        self.assertEqual((st["readyReplicas"], st["availableReplicas"], st["currentReplicas"]), (2, 2, 2))
+        reused = self.names("persistentvolumeclaims", "data-own-")["data-own-1"]
+        self.assertEqual(reused["metadata"]["uid"], pre["metadata"]["uid"])
+        self.assertEqual(reused["spec"]["resources"]["requests"]["storage"], "5Gi")
+        self.assertEqual(reused["metadata"]["ownerReferences"][0]["uid"], uid)
+        # A pod that fails readiness lowers readyReplicas.
+        self.control("POST", "pod-ready", {"namespace": self.ns, "name": "own-1", "ready": False})
+        st = until(self.c, path, lambda b: b["status"].get("readyReplicas") == 1)["status"]
+        self.assertEqual(st["readyReplicas"], 1)
+
+    def test_retain_claims_survive_a_default_delete_and_pods_do_not(self):
+        self.apply(self.with_claims("keep", 1, "Retain"), status=201)
+        self.wait("claim", lambda: "data-keep-0" in self.names("persistentvolumeclaims", "data-keep-"))
+        self.wait("pod", lambda: "keep-0" in self.names("pods", "keep-"))
+        claim = self.names("persistentvolumeclaims", "data-keep-")["data-keep-0"]
+        self.assertNotIn("ownerReferences", claim["metadata"])
+        code, _, body = self.req("DELETE", STS_PATH.format(ns=self.ns) + "/keep")  # no policy
+        self.assertEqual((code, body["kind"], body["status"]), (200, "Status", "Success"))
+        self.wait("pods collected (Background)", lambda: not self.names("pods", "keep-"))
+        self.assertIn("data-keep-0", self.names("persistentvolumeclaims", "data-keep-"))
+
+    def test_orphan_keeps_pods_and_claims_and_a_re_create_adopts_them(self):
+        self.apply(self.with_claims("orph", 1, "Delete"), status=201)
+        self.wait("pod", lambda: "orph-0" in self.names("pods", "orph-"))
+        old_uid = self.settled("orph")["metadata"]["uid"]
+        code, _, body = self.req("DELETE", STS_PATH.format(ns=self.ns) + "/orph?propagationPolicy=Orphan")
+        self.assertEqual((code, body["metadata"]["finalizers"]), (200, ["orphan"]))
+        self.assertEqual(body["metadata"]["generation"], 2)
+        self.wait("StatefulSet gone", lambda: self.req("GET", STS_PATH.format(ns=self.ns) + "/orph")[0] == 404)
+        pod = self.names("pods", "orph-")["orph-0"]
+        claim = self.names("persistentvolumeclaims", "data-orph-")["data-orph-0"]
+        self.assertNotIn("ownerReferences", pod["metadata"])
+        self.assertNotIn("ownerReferences", claim["metadata"])
+        _, again = self.apply(self.with_claims("orph", 1, "Delete"), status=201)
+        new_uid = again["metadata"]["uid"]
+        self.assertNotEqual(new_uid, old_uid)
+        self.wait("adopted", lambda: [r["uid"] for r in self.names("pods", "orph-")["orph-0"]["metadata"]
+                                      .get("ownerReferences", [])] == [new_uid])
+        self.wait("claim adopted", lambda: [r["uid"] for r in self.names("persistentvolumeclaims", "data-orph-")
+                                            ["data-orph-0"]["metadata"].get("ownerReferences", [])] == [new_uid])
+        self.assertEqual(self.names("pods", "orph-")["orph-0"]["metadata"]["uid"], pod["metadata"]["uid"])
+
+    def test_claim_used_by_a_scheduled_pod_is_held(self):
+        pvcs = f"/api/v1/namespaces/{self.ns}/persistentvolumeclaims"
+        pods = f"/api/v1/namespaces/{self.ns}/pods"
+        self.req("POST", pvcs, {"metadata": {"name": "held"}, "spec": {
+            "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+        code, _, body = self.req("POST", pods, {"metadata": {"name": "user"}, "spec": {
+            "nodeName": "node-1", "containers": [{"name": "c", "image": "busybox"}],
+            "volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "held"}}]}})
+        self.assertEqual(code, 201, body)
+        code, _, body = self.req("DELETE", pvcs + "/held")
+        self.assertEqual((code, body["metadata"]["finalizers"]), (200, ["kubernetes.io/pvc-protection"]))
+        time.sleep(0.3)
+        self.assertEqual(self.req("GET", pvcs + "/held")[0], 200)
+        self.assertEqual(self.req("DELETE", pods + "/user")[0], 200)
+        self.wait("claim released", lambda: self.req("GET", pvcs + "/held")[0] == 404)
+
+    def test_parallel_creates_every_pod_and_scale_down_goes_highest_first(self):
+        self.apply(sts("par", 3, extra_spec={"podManagementPolicy": "Parallel"}), status=201)
+        self.wait("all pods without readiness", lambda: len(self.names("pods", "par-")) == 3)
+        # The same name with OrderedReady (another namespace): one pod at a time, each
+        # made Ready by the test; then scale-down removes the highest ordinals.
+        self.apply(sts("par", 3), status=201, ns="ctl-ordered")
+        self.wait("pod 0", lambda: self.req("GET", "/api/v1/namespaces/ctl-ordered/pods/par-0")[0] == 200)
+        self.control("POST", "pod-ready", {"namespace": "ctl-ordered", "name": "par-0"})
+        path = STS_PATH.format(ns="ctl-ordered") + "/par"
+        st = until(self.c, path, lambda b: b["status"].get("readyReplicas") == 1
+                   and b["status"].get("replicas") == 2)["status"]
+        self.assertEqual((st["replicas"], st["readyReplicas"]), (2, 1))
+        self.control("POST", "pod-ready", {"namespace": "ctl-ordered", "name": "par-1"})
+        until(self.c, path, lambda b: b["status"].get("replicas") == 3)
+        self.control("POST", "pod-ready", {"namespace": "ctl-ordered", "name": "par-2"})
+        until(self.c, path, lambda b: b["status"].get("readyReplicas") == 3)
+        self.apply(sts("par", 1), ns="ctl-ordered", status=200)
+        st = until(self.c, path, lambda b: b["status"].get("replicas") == 1
+                   and b["status"].get("observedGeneration") == 2)["status"]
+        self.assertEqual((st["replicas"], st["readyReplicas"]), (1, 1))
+        pods = self.req("GET", "/api/v1/namespaces/ctl-ordered/pods")[2]["items"]
+        self.assertEqual([p["metadata"]["name"] for p in pods], ["par-0"])
+
+    def test_required_namespaces(self):
+        srv = ServerProcess("nsreq", "--require-namespaces")
+        c = srv.client()
+        self.addCleanup(c.close)
+        code, _, body = c.request("POST", "/api/v1/namespaces/nowhere/configmaps", {"metadata": {"name": "x"}})
+        self.assertEqual((code, body["message"], body["details"]),
+                         (404, 'namespaces "nowhere" not found', {"name": "nowhere", "kind": "namespaces"}))
+        code, _, body = c.request("POST", "/api/v1/namespaces", {"metadata": {"name": "nowhere"}})
+        self.assertEqual((code, body["status"]["phase"]), (201, "Active"))
+        self.assertEqual(c.request("POST", "/api/v1/namespaces/nowhere/configmaps",
+                                   {"metadata": {"name": "x"}})[0], 201)
+        self.assertEqual(c.request("DELETE", "/api/v1/namespaces/nowhere")[0], 200)
+        self.assertEqual(c.request("GET", "/api/v1/namespaces/nowhere/configmaps/x")[0], 404)
+
+
 class TestAutoReady(unittest.TestCase):
     def test_auto_ready_and_modes(self):
         srv = ServerProcess("autoready", "--auto-ready", "0.2")
@@ -1004,33 +1204,34 @@ class TestAutoReady(unittest.TestCase):
             c = srv.client()
             self.addCleanup(c.close)
             path = STS_PATH.format(ns="default")
-            w = Watch(srv, path + "?watch=1&resourceVersion=0&timeoutSeconds=5")
-            wait_for_watches(c, 1)
             code, _, body = c.request("PATCH", path + "/auto?fieldManager=m", sts("auto", 3), APPLY)
             self.assertEqual(code, 201, body)
-            first = w.next()
-            second = w.next()
-            w.close()
-            self.assertEqual((first["type"], second["type"]), ("ADDED", "MODIFIED"))
-            st = second["object"]["status"]
+            # The stand-in kubelet makes each pod Ready 0.2 s after creation; OrderedReady
+            # creates pod N+1 only then, so the status reaches 3 Ready pod by pod.
+            st = until(c, path + "/auto", lambda b: b["status"].get("readyReplicas") == 3)["status"]
             self.assertEqual((st["observedGeneration"], st["replicas"], st["readyReplicas"],
                               st["availableReplicas"], st["updatedReplicas"], st["currentReplicas"]),
                              (1, 3, 3, 3, 3, 3))
             self.assertEqual(st["currentRevision"], st["updateRevision"])
             self.assertTrue(st["currentRevision"].startswith("auto-"))
+            self.assertEqual(ready_pods(c, "default", "auto-"), ["auto-0", "auto-1", "auto-2"])
 
+            # partial: pods at ordinals >= 1 fail readiness.
             c.request("POST", "/_test/statefulset-status", {"name": "auto", "mode": "partial",
                                                             "ready_replicas": 1})
-            st = c.request("GET", path + "/auto")[2]["status"]
+            st = until(c, path + "/auto", lambda b: b["status"].get("readyReplicas") == 1)["status"]
             self.assertEqual((st["readyReplicas"], st["replicas"]), (1, 3))
+            self.assertEqual(ready_pods(c, "default", "auto-"), ["auto-0"])
 
+            # stall: the pod is created, never Ready; readyReplicas stays omitted (zero).
             c.request("POST", "/_test/statefulset-status", {"name": "stalled", "mode": "stall"})
             c.request("PATCH", path + "/stalled?fieldManager=m", sts("stalled", 2), APPLY)
             time.sleep(0.6)
             st = c.request("GET", path + "/stalled")[2]["status"]
-            self.assertEqual(st, {"replicas": 0, "availableReplicas": 0})
+            self.assertEqual((st["replicas"], st["availableReplicas"], st["observedGeneration"]), (1, 0, 1))
+            self.assertNotIn("readyReplicas", st)
             c.request("POST", "/_test/statefulset-status", {"name": "stalled", "mode": "ready"})
-            st = c.request("GET", path + "/stalled")[2]["status"]
+            st = until(c, path + "/stalled", lambda b: b["status"].get("readyReplicas") == 2)["status"]
             self.assertEqual(st["readyReplicas"], 2)
             c.close()
         finally:

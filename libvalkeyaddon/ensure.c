@@ -415,6 +415,12 @@ int valkeyaddon__ensure(valkeyaddon_ensure_result *out, valkeyaddon_ctx *ctx, st
         (error = valkeyaddon__check_data_loss(ctx, &addon, sts, req->allow_data_loss)) < 0 ||
         (error = valkeyaddon__check_claims(ctx, &addon, &live, sts)) < 0)
         goto done;
+    if (error == VALKEYADDON__STATEFULSET_APPEARED) {
+        /* Created by a concurrent provision since the first read: its plan must pass the same check. */
+        sts = valkeyaddon__live_find(&live, &valkeyaddon__statefulset_resource, addon.name);
+        if ((error = valkeyaddon__check_data_loss(ctx, &addon, sts, req->allow_data_loss)) < 0)
+            goto done;
+    }
     error = write_objects(out, ctx, &addon, &config, kept, req, &live);
 done:
     valkeyaddon__live_clear(&live);

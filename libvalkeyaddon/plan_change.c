@@ -122,13 +122,25 @@ int valkeyaddon__check_claims(valkeyaddon_ctx *ctx, const struct valkeyaddon__ad
         owner = valkeyaddon__claim_owner(ctx, addon, name, claim->body.data ? claim->body.data : "", claim->body.len);
         if (owner < 0)
             return owner;
-        if (owner == VALKEYADDON__CLAIM_UNLABELLED)
+        if (owner == VALKEYADDON__CLAIM_UNLABELLED) {
+            /*
+             * A StatefulSet created since we read it (a concurrent provision of the
+             * same ids: its controller made this claim) makes the claim its own.
+             */
+            const struct valkeyaddon__live *again = NULL;
+            valkeyaddon__live_forget(live, &valkeyaddon__statefulset_resource, addon->name);
+            if ((error = valkeyaddon__live_read(&again, live, ctx, addon, &valkeyaddon__statefulset_resource,
+                                                addon->name, 1)) < 0)
+                return error;
+            if (again->exists)
+                return VALKEYADDON__STATEFULSET_APPEARED;
             return valkeyaddon__error(ctx, VALKEYADDON_ECONFLICT,
                                       "PersistentVolumeClaim %s/%s exists without a StatefulSet and without owner "
                                       "labels, so whose data it holds is unknown; nothing was changed: if it is "
                                       "tenant %s app %s's, label it valkeyaddon.io/tenant-id=%s "
                                       "valkeyaddon.io/app-id=%s, else delete it", addon->namespace_, name,
                                       addon->tenant_id, addon->app_id, addon->tenant_id, addon->app_id);
+        }
         if (owner == VALKEYADDON__CLAIM_FOREIGN)
             return VALKEYADDON_ECONFLICT; /* the message is on ctx */
         valkeyaddon__log(ctx, VALKEYADDON_LOG_INFO, "PersistentVolumeClaim %s/%s was kept by a deprovision of this "

@@ -24,8 +24,11 @@ int valkeyaddon__check_data_loss(valkeyaddon_ctx *ctx, const struct valkeyaddon_
  * Before a StatefulSet is created (sts absent) with a data volume: the claims
  * it would adopt by name (data-{name}-{i}) must be this add-on's, kept by an
  * earlier deprovision; a claim of other ids, or one nobody labelled, is
- * VALKEYADDON_ECONFLICT, so no add-on ever starts on another's data.
+ * VALKEYADDON_ECONFLICT, so no add-on ever starts on another's data. An
+ * unlabelled claim sends the StatefulSet to be read again (into live):
+ * VALKEYADDON__STATEFULSET_APPEARED when a concurrent provision created it.
  */
+#define VALKEYADDON__STATEFULSET_APPEARED 1
 int valkeyaddon__check_claims(valkeyaddon_ctx *ctx, const struct valkeyaddon__addon *addon,
                               struct valkeyaddon__live_set *live, const struct valkeyaddon__live *sts);
 

@@ -744,6 +744,63 @@ static void test_ensure__recreated_auth_secret_rolls_the_pods(void **state)
     free(password);
 }
 
+/*
+ * Two provisions of the same ids race: ours reads the StatefulSet as absent, the other one
+ * creates it, and its controller makes the (unlabelled) claim before ours reads the claims.
+ * The claim is not stray: the StatefulSet is read again and found.
+ */
+struct racing_sts {
+    struct counting_transport t;
+    valkeyaddon_transport *orig;
+    int (*orig_get)(valkeyaddon_buffer *, valkeyaddon_transport *, valkeyaddon_ctx *, const valkeyaddon_resource *,
+                    const char *, const char *);
+    const char *sts_json;
+    int created;
+};
+
+static int racing_get(valkeyaddon_buffer *out, valkeyaddon_transport *self, valkeyaddon_ctx *ctx,
+                      const valkeyaddon_resource *r, const char *ns, const char *name)
+{
+    struct racing_sts *rs = (struct racing_sts *)self;
+    int rc = rs->orig_get(out, self, ctx, r, ns, name);
+
+    if (rc == VALKEYADDON_ENOTFOUND && strcmp(r->kind, "StatefulSet") == 0 && !rs->created) {
+        valkeyaddon_ctx *scratch = NULL;
+        assert_int_equal(valkeyaddon_ctx_new(&scratch, NULL), 0);
+        assert_int_equal(rs->t.inner->create(NULL, rs->t.inner, scratch, r, ns, rs->sts_json, strlen(rs->sts_json)),
+                         0);
+        valkeyaddon_ctx_free(scratch);
+        rs->created = 1;
+    }
+    return rc;
+}
+
+static void test_ensure__claim_of_a_racing_provision_is_not_stray(void **state)
+{
+    struct fixture *f = *state;
+    valkeyaddon_ctx *ctx = NULL;
+    struct racing_sts *rs = (struct racing_sts *)counting_transport_new(sizeof(*rs));
+    char *sts;
+
+    /* Take the StatefulSet a first ensure writes, then start over with only its claim. */
+    assert_int_equal(ensure_valkey(NULL, f->ctx, NS, "acme", "web", "standard"), 0);
+    sts = stored(f, &statefulset_r, NS, "valkey-acme-web");
+    rs->sts_json = sts;
+    rs->orig_get = rs->t.base.get;
+    rs->t.base.get = racing_get;
+    put_stored((struct fixture[]){ { NULL, &rs->t } }, &pvc_r,
+               "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":"
+               "\"data-valkey-acme-web-0\",\"namespace\":\"" NS "\",\"labels\":{\"app.kubernetes.io/name\":\"valkey\","
+               "\"app.kubernetes.io/instance\":\"valkey-acme-web\"}}}");
+    assert_int_equal(valkeyaddon_ctx_new(&ctx, NULL), 0);
+    assert_int_equal(valkeyaddon_ctx_set_transport(ctx, &rs->t.base), 0);
+    if (ensure_valkey(NULL, ctx, NS, "acme", "web", "standard") != 0)
+        fail_msg("%s", valkeyaddon_ctx_error_message(ctx));
+    assert_int_equal(rs->created, 1);
+    valkeyaddon_ctx_free(ctx);
+    free(sts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -776,6 +833,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ensure__object_without_our_labels_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__kept_claim_of_another_tenant_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure__recreated_auth_secret_rolls_the_pods, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure__claim_of_a_racing_provision_is_not_stray, setup, teardown),
     };
     return cmocka_run_group_tests_name("ensure", tests, NULL, NULL);
 }

@@ -389,5 +389,150 @@ class Faults(Base):
         self.assertEqual(len([k for k in kinds if k[0] == "Secret"]), 50)
 
 
+class DayTwo(Base):
+    """Issue 14 against the test server's StatefulSet controller (pods, claims, garbage collector)."""
+
+    def setUp(self):
+        super().setUp()
+        # A database of its own: rows of other tests must not look like another tenant's.
+        self.state = tempfile.mkdtemp(dir=support.TMP)
+
+    def day2(self, *args):
+        return self.cli(*args, env={"XDG_STATE_HOME": self.state})
+
+    def get(self, path):
+        status, _, body = self.control_raw("GET", path)
+        return body if status == 200 else None
+
+    def sts(self):
+        return self.get(f"/apis/apps/v1/namespaces/{NS}/statefulsets/valkey-acme-web")
+
+    def pod(self, i):
+        return self.get(f"/api/v1/namespaces/{NS}/pods/valkey-acme-web-{i}")
+
+    def claim(self, i, name="valkey-acme-web"):
+        return self.get(f"/api/v1/namespaces/{NS}/persistentvolumeclaims/data-{name}-{i}")
+
+    def until(self, what, predicate, seconds=20):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.1)
+        self.fail(f"timed out waiting for {what}")
+
+    def test_plan_change_orphans_and_readopts_pods_and_claims(self):
+        r = self.day2("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "standard",
+                      "--timeout", "30s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        old_sts, pod0, claim0 = self.sts(), self.pod(0), self.claim(0)
+        self.assertIsNotNone(claim0)
+        self.assertNotIn("ownerReferences", claim0["metadata"], "whenDeleted: Retain gives claims no owner")
+        # New pods never become ready: the roll stops before it reaches pod 0.
+        self.control("POST", "/_test/statefulset-status", {"namespace": NS, "name": "valkey-acme-web", "mode": "stall"})
+        r = self.day2("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "pro", "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        new_sts = self.sts()
+        self.assertNotEqual(new_sts["metadata"]["uid"], old_sts["metadata"]["uid"], "the StatefulSet was re-created")
+        deletes = [x for x in self.requests() if x["method"] == "DELETE" and "/statefulsets/" in x["path"]]
+        self.assertEqual(len(deletes), 1, deletes)
+        # Orphaned, not cascaded: pod 0 and its claim are the same objects, now owned by the new set.
+        adopted = self.until("pod 0 adopted by the new StatefulSet", lambda: (
+            lambda p: p if p and [o["uid"] for o in p["metadata"].get("ownerReferences", [])] ==
+            [new_sts["metadata"]["uid"]] else None)(self.pod(0)))
+        self.assertEqual(adopted["metadata"]["uid"], pod0["metadata"]["uid"], "pod 0 was deleted (not orphaned)")
+        self.assertEqual(self.claim(0)["metadata"]["uid"], claim0["metadata"]["uid"], "the data claim was replaced")
+
+    def test_recreated_auth_secret_rolls_the_pods_and_status_waits_for_them(self):
+        r = self.day2("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "pro",
+                      "--timeout", "30s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        old_password = self.secret("valkey-acme-web-auth")["password"]
+        before = self.sts()["spec"]["template"]["metadata"]["annotations"]["valkeyaddon.io/credential-id"]
+        self.control_raw("DELETE", f"/api/v1/namespaces/{NS}/secrets/valkey-acme-web-auth")
+        self.control("POST", "/_test/statefulset-status", {"namespace": NS, "name": "valkey-acme-web", "mode": "stall"})
+        r = self.day2("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "pro", "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(json.loads(r.stdout)["password_created"])
+        self.assertNotEqual(self.secret("valkey-acme-web-auth")["password"], old_password)
+        after = self.sts()["spec"]["template"]["metadata"]["annotations"]["valkeyaddon.io/credential-id"]
+        self.assertNotEqual(after, before, "the pod template must change with the credential")
+        # The controller replaces pod 2 first; its new pod never becomes ready (stall). Two old pods still
+        # serve, which parse_valkey_status alone calls Failed: the rollout-aware status says Creating.
+        self.until("pod 2 replaced", lambda: (lambda p: p and p["metadata"]["labels"].get(
+            "controller-revision-hash") == self.sts()["status"].get("updateRevision"))(self.pod(2)))
+        r = self.day2("-o", "json", "status", "--tenant", "acme", "--app", "web")
+        status = json.loads(r.stdout)
+        self.assertEqual(status["status"], "Creating", status)
+        self.assertIn("rollout in progress", status["message"])
+        # Once every pod runs the new template (the new password), it is Ready.
+        self.control("POST", "/_test/statefulset-status", {"namespace": NS, "name": "valkey-acme-web", "mode": "ready"})
+        r = self.day2("-o", "json", "wait", "--tenant", "acme", "--app", "web", "--timeout", "30s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        sts = self.sts()
+        self.assertEqual(sts["status"].get("currentRevision"), sts["status"].get("updateRevision"))
+        for i in range(3):
+            self.assertEqual(self.pod(i)["metadata"]["annotations"]["valkeyaddon.io/credential-id"], after)
+
+    def test_deprovision_keeps_claims_unless_asked_and_only_its_own(self):
+        r = self.day2("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "standard",
+                      "--timeout", "30s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        claim0 = self.claim(0)
+        r = self.day2("-o", "json", "deprovision", "--tenant", "acme", "--app", "web")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["kept_claims"], ["data-valkey-acme-web-0"])
+        kept = self.claim(0)
+        self.assertEqual(kept["metadata"]["uid"], claim0["metadata"]["uid"])
+        self.assertEqual((kept["metadata"]["labels"]["valkeyaddon.io/tenant-id"],
+                          kept["metadata"]["labels"]["valkeyaddon.io/app-id"]), ("acme", "web"))
+        self.assertIsNone(self.sts())
+        self.until("the pods to go", lambda: self.pod(0) is None)
+        # A colliding tenant may not take the kept data over; the owner may.
+        r = self.day2("-o", "json", "provision", "--tenant", "acme-web", "--app", "x", "--plan", "standard",
+                      "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)  # another name: valkey-acme-web-x
+        r = self.day2("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "standard",
+                      "--timeout", "30s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.claim(0)["metadata"]["uid"], claim0["metadata"]["uid"], "the kept data came back")
+        r = self.day2("-o", "json", "deprovision", "--tenant", "acme", "--app", "web", "--delete-data")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["claims_deleted"], 1)
+        self.until("the claim to go", lambda: self.claim(0) is None)
+        self.assertIsNotNone(self.claim(0, "valkey-acme-web-x"), "another add-on's claim was touched")
+
+    def test_colliding_tenants_share_nothing(self):
+        r = self.day2("-o", "json", "provision", "--tenant", "acme-prod", "--app", "web", "--plan", "standard",
+                      "--timeout", "30s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        secrets = {o["metadata"]["name"]: o for o in self.objects() if o["kind"] == "Secret"}
+        self.control("DELETE", "/_test/requests")
+        r = self.day2("-o", "json", "provision", "--tenant", "acme", "--app", "prod-web", "--plan", "standard",
+                      "--timeout", "30s")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("belongs to tenant acme-prod app web", r.stderr)
+        self.assertEqual([x for x in self.requests() if x["method"] != "GET"], [])
+        r = self.day2("-o", "json", "deprovision", "--tenant", "acme", "--app", "prod-web")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual([x for x in self.requests() if x["method"] != "GET"], [])
+        self.assertEqual(secrets, {o["metadata"]["name"]: o for o in self.objects() if o["kind"] == "Secret"})
+
+    def test_unknown_plan_keeps_the_existing_plan(self):
+        r = self.day2("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "standard",
+                      "--timeout", "30s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rv = self.sts()["metadata"]["resourceVersion"]
+        self.control("DELETE", "/_test/requests")
+        r = self.day2("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "standrad",
+                      "--timeout", "30s")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn('unknown plan "standrad": the add-on keeps plan "standard"', r.stderr)
+        self.assertEqual(json.loads(r.stdout)["plan"], "standard")
+        self.assertEqual(self.sts()["metadata"]["resourceVersion"], rv)
+        self.assertEqual([x for x in self.requests() if x["method"] != "GET"], [])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

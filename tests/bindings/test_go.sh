@@ -58,7 +58,11 @@ cat "$tmp/go-test.out"
 [ "$status" -eq 0 ] || exit "$status"
 # A t.Skip passes `go test`: name it, and fail or skip the whole run.
 if grep -q -- '--- SKIP:' "$tmp/go-test.out"; then
-    grep -- '--- SKIP:' "$tmp/go-test.out" | sed 's/^ *--- SKIP: /SKIP: go test /'
+    # go test -v streams a test's t.Skip message (indented) before its "--- SKIP: Name" line.
+    awk '/^=== RUN/ { why = "" }
+         /^ +[^ -]/ { why = $0; sub(/^ +/, "", why) }
+         /^ *--- SKIP: / { sub(/^ *--- SKIP: /, ""); print "SKIP: go test " $0 (why != "" ? ": " why : ""); why = "" }' \
+        "$tmp/go-test.out"
     if [ "${VALKEYADDON_REQUIRE_GO_BINDING:-0}" = 1 ]; then
         echo "FAIL: go tests were skipped and VALKEYADDON_REQUIRE_GO_BINDING=1"
         exit 1

@@ -66,4 +66,6 @@ if [ "$status" -ne 0 ] || [ -n "$reported" ]; then
     echo "tsan: FAILED${reported:+ (ThreadSanitizer reported in:$reported)}"
     exit 1
 fi
+# None of these tests may skip here (scripts/report-skips.sh names any that did).
+bash "$src/scripts/report-skips.sh" "$dir"
 echo "tsan: $(echo $tests | wc -w) tests, no data race reported"

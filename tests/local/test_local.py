@@ -4,6 +4,8 @@ real servers (valkey-server or redis-server) on loopback, under a temporary stat
 directory. Every server started here is stopped at the end, whatever happens.
 
 Passwords are compared, never printed; redis-cli gets them through REDISCLI_AUTH.
+Without a server and its cli the module skips (exit 77, named), or fails under
+VALKEYADDON_REQUIRE_REDIS=1 (tests/support/skips.py).
 """
 
 import json
@@ -25,16 +27,16 @@ BUILD = os.environ.get("top_builddir", SRC)
 CLI = os.path.join(BUILD, "tools", "valkeyaddon")
 SERVER = shutil.which("valkey-server") or shutil.which("redis-server")
 REDIS_CLI = shutil.which("valkey-cli") or shutil.which("redis-cli")
+sys.path.insert(0, os.path.join(SRC, "tests", "support"))
+import skips  # noqa: E402
+
 NS = "default"
 TMP = None
 
 
 def setUpModule():
     global TMP
-    if not SERVER or not REDIS_CLI:
-        if os.environ.get("VALKEYADDON_REQUIRE_REDIS"):
-            raise RuntimeError("no valkey-server/redis-server and cli on PATH (VALKEYADDON_REQUIRE_REDIS is set)")
-        raise unittest.SkipTest("no valkey-server/redis-server and cli on PATH")
+    skips.require(SERVER and REDIS_CLI, "VALKEYADDON_REQUIRE_REDIS", "no valkey-server/redis-server and cli on PATH")
     TMP = tempfile.mkdtemp(prefix="local-transport-test-")
 
 
@@ -529,4 +531,4 @@ class TestBadInput(Local):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    skips.main()

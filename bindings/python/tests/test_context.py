@@ -129,15 +129,6 @@ def test_context__postgres_error_hides_the_conninfo(ctx):
     assert "hunter2" not in str(info.value) and "hunter2" not in repr(valkeyaddon.PostgresStorage(url))
 
 
-needs_sqlite = pytest.mark.skipif(not valkeyaddon.SQLiteStorage.available(),
-                                  reason="this libvalkeyaddon build does not export valkeyaddon_storage_sqlite_new "
-                                         "(added in main; merged later)")
-needs_open = pytest.mark.skipif(not valkeyaddon.URLStorage.available(),
-                                reason="this libvalkeyaddon build does not export valkeyaddon_storage_open "
-                                       "(added in main; merged later)")
-
-
-@needs_sqlite
 def test_context__sqlite_storage_keeps_rows(tmp_path):
     db = tmp_path / "addons.db"
     with valkeyaddon.Context(transport=valkeyaddon.MemoryTransport(), storage=valkeyaddon.SQLiteStorage(db)) as c:
@@ -146,7 +137,6 @@ def test_context__sqlite_storage_keeps_rows(tmp_path):
         assert c.addon_get(APP).resource_name == "valkey-acme-web"
 
 
-@needs_open
 def test_context__open_storage_by_url(tmp_path):
     with valkeyaddon.Context(transport=valkeyaddon.MemoryTransport(), storage="memory:") as c:
         c.provision(NS, TENANT, APP, no_wait=True)

@@ -297,6 +297,9 @@ def summarise_log(entries, apps):
 
 
 VOLATILE_META = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation")
+CONTROLLER_MADE = ("Pod", "PersistentVolumeClaim", "ControllerRevision")
+# Random per auth Secret (a new one in every client's run), and the stamps that cover it.
+VOLATILE_ANNOTATIONS = ("valkeyaddon.io/credential-id", "valkeyaddon.io/applied-hash")
 
 
 def normalise(objects):
@@ -304,10 +307,17 @@ def normalise(objects):
     (every client creates its own password)."""
     out = {}
     for o in objects:
+        # What the clients wrote, not what the test server's controller made from it.
+        if o.get("kind") in CONTROLLER_MADE:
+            continue
         o = json.loads(json.dumps(o))
         meta = o.get("metadata", {})
         for k in VOLATILE_META:
             meta.pop(k, None)
+        template = ((o.get("spec") or {}).get("template") or {}).get("metadata") or {}
+        for annotations in (meta.get("annotations") or {}, template.get("annotations") or {}):
+            for k in VOLATILE_ANNOTATIONS:
+                annotations.pop(k, None)
         o.pop("status", None)
         if o.get("kind") == "Service":
             for k in ("clusterIP", "clusterIPs"):  # allocated by the server

@@ -39,44 +39,17 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from checks import Failed, check, finish, free_port, processes, redact, redact_also, require, run_main
+
 TOP_BUILDDIR = os.environ.get("top_builddir", ".")
 DUMP = os.path.join(TOP_BUILDDIR, "tests", "objects", "dump_objects")
 ALPHABET = string.ascii_letters + string.digits
 PASSWORD = "".join(secrets.choice(ALPHABET) for _ in range(32))
+redact_also(PASSWORD, "<password>")
 NS, TENANT, APP = "tenant-ns", "acme", "web"
 NAME = "valkey-acme-web"
 POD_LOCAL = "127.0.0.1:6379"
 WAIT = 30.0
-
-processes = []
-failures = []
-
-
-def redact(text):
-    return text.replace(PASSWORD, "<password>")
-
-
-def check(condition, what):
-    print(("ok - " if condition else "FAIL - ") + redact(what))
-    if not condition:
-        failures.append(what)
-    return condition
-
-
-class Failed(Exception):
-    pass
-
-
-def require(condition, what):
-    if not check(condition, what):
-        raise Failed(what)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def find(*names):
     for name in names:
@@ -314,26 +287,9 @@ def main():
     except Failed:
         pass
     finally:
-        for p in processes:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                p.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    return 0
-
-
-def on_signal(signum, frame):
-    raise SystemExit("interrupted by signal %d" % signum)
+        code = finish(tmp)
+    return code
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGALRM, on_signal)
-    signal.alarm(300)
-    sys.exit(main())
+    run_main(main, 300)

@@ -23,12 +23,13 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import string
 import subprocess
 import sys
 import tempfile
 import time
+
+from checks import Failed, check, finish, free_port, processes, redact, redact_also, require, run_main
 
 TOP_BUILDDIR = os.environ.get("top_builddir", ".")
 TOP_SRCDIR = os.environ.get("top_srcdir", ".")
@@ -36,7 +37,9 @@ START_SH = os.path.join(TOP_SRCDIR, "libvalkeyaddon", "objects", "start.sh")
 DUMP = os.path.join(TOP_BUILDDIR, "tests", "objects", "dump_objects")
 ALPHABET = string.ascii_letters + string.digits
 PASSWORD = "".join(secrets.choice(ALPHABET) for _ in range(32))
+redact_also(PASSWORD, "<password>")
 WRONG = "".join(secrets.choice(ALPHABET) for _ in range(32))
+redact_also(WRONG, "<wrong>")
 FAKE_LIMIT = 100 * 1024 * 1024
 NS, TENANT, APP = "tenant-ns", "acme", "web"
 NAME = "valkey-acme-web"
@@ -48,38 +51,6 @@ PLANS = {
     "standard": {"percent": 60, "save": "86400 1", "appendonly": "no", "replicas": 1},
     "pro": {"percent": 50, "save": "3600 1 300 100 60 10000", "appendonly": "yes", "replicas": 3},
 }
-
-processes = []
-failures = []
-
-
-def redact(text):
-    return text.replace(PASSWORD, "<password>").replace(WRONG, "<wrong>")
-
-
-def check(condition, what):
-    if condition:
-        print("ok - " + redact(what))
-    else:
-        print("FAIL - " + redact(what))
-        failures.append(what)
-    return condition
-
-
-class Failed(Exception):
-    pass
-
-
-def require(condition, what):
-    if not check(condition, what):
-        raise Failed(what)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def find_servers(tmp):
     """A bin directory with valkey-server and valkey-cli: real ones, or redis-* under those names."""
@@ -565,26 +536,9 @@ def main():
             except Failed:
                 pass
     finally:
-        for p in processes:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                p.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    return 0
-
-
-def on_signal(signum, frame):
-    raise SystemExit("interrupted by signal %d" % signum)
+        code = finish(tmp)
+    return code
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGALRM, on_signal)
-    signal.alarm(600)
-    sys.exit(main())
+    run_main(main, 600)

@@ -8,6 +8,7 @@ import "C"
 import (
 	"fmt"
 	"runtime/cgo"
+	"strings"
 	"time"
 )
 
@@ -22,10 +23,13 @@ type ProvisionOptions struct {
 	TenantID  string // required
 	AppID     string // required
 	AddonType string // "" or "valkey"
-	Plan      string // "": free; an unknown plan falls back to free and the row says so
+	Plan      string // "": free; unknown: an existing add-on keeps its plan, a new one gets free (the row says so)
 	NoWait    bool   // record `creating` once the objects are written and return
 	Timeout   time.Duration
 	Progress  ProgressFunc // may be nil
+	// AllowDataLoss lets a plan change drop persistence or shrink the volume;
+	// without it such a change is ErrDataLoss and nothing is written.
+	AllowDataLoss bool
 }
 
 // ProvisionResult is what Provision recorded and did.
@@ -120,6 +124,9 @@ func (c *Context) Provision(o ProvisionOptions) (ProvisionResult, error) {
 		if o.NoWait {
 			opts.no_wait = 1
 		}
+		if o.AllowDataLoss {
+			opts.allow_data_loss = 1
+		}
 		opts.timeout_ms = timeoutMS(o.Timeout)
 		C.vgo_provision_set_progress(&opts, C.uintptr_t(h))
 		row.version = C.VALKEYADDON_ADDON_ROW_VERSION
@@ -169,6 +176,44 @@ func (c *Context) Deprovision(namespace, tenantID, appID string) (int, error) {
 		return C.valkeyaddon_deprovision(&deleted, ctx, s.str(namespace), s.str(tenantID), s.str(appID))
 	})
 	return int(deleted), err
+}
+
+// DeprovisionResult is what DeprovisionWith deleted and kept.
+type DeprovisionResult struct {
+	Deleted       int      // objects deleted, volume claims included
+	ClaimsDeleted int      // volume claims deleted
+	KeptClaims    []string // volume claims left in place, labelled with the add-on's ids
+}
+
+// DeprovisionWith deletes the add-on (valkeyaddon_deprovision_with): every
+// object must be this add-on's (else ErrConflict and nothing is deleted); the
+// data volume claims are kept unless deleteData.
+func (c *Context) DeprovisionWith(namespace, tenantID, appID string, deleteData bool) (DeprovisionResult, error) {
+	var res DeprovisionResult
+	if err := addonArgs(namespace, tenantID, appID); err != nil {
+		return res, err
+	}
+	err := c.do(func(ctx *C.valkeyaddon_ctx, s *cstrings) C.int {
+		var opts C.valkeyaddon_deprovision_options
+		var out C.valkeyaddon_deprovision_result
+		opts.version = C.VALKEYADDON_DEPROVISION_OPTIONS_VERSION
+		opts.namespace_ = s.str(namespace)
+		opts.tenant_id = s.str(tenantID)
+		opts.app_id = s.str(appID)
+		if deleteData {
+			opts.delete_data = 1
+		}
+		out.version = C.VALKEYADDON_DEPROVISION_RESULT_VERSION
+		rc := C.valkeyaddon_deprovision_with(&out, ctx, &opts)
+		if rc >= 0 {
+			res.Deleted, res.ClaimsDeleted = int(out.deleted), int(out.claims_deleted)
+			if kept := C.GoString(&out.kept_claims[0]); kept != "" {
+				res.KeptClaims = strings.Split(kept, ",")
+			}
+		}
+		return rc
+	})
+	return res, err
 }
 
 // RedisURL is the REDIS_URL the app receives (valkeyaddon_redis_url). It is a

@@ -46,9 +46,11 @@ type EnsureResult struct {
 	Name            string // StatefulSet and ClusterIP Service
 	AuthSecret      string
 	Plan            string
-	FellBack        bool // the plan was unknown and "free" was used
+	FellBack        bool // the plan was unknown: "free" for a new add-on, else PlanKept
 	PasswordCreated bool // this call created the auth Secret
 	ObjectsWritten  int32
+	PlanKept        bool // the plan was unknown and the existing add-on kept Plan
+	PasswordRollout bool // a re-created auth Secret: the pods roll to the new password
 }
 
 func str(p *C.char) string { return C.GoString(p) }
@@ -147,6 +149,8 @@ func ensureResultFromC(e *C.valkeyaddon_ensure_result) EnsureResult {
 		FellBack:        e.fell_back != 0,
 		PasswordCreated: e.password_created != 0,
 		ObjectsWritten:  int32(e.objects_written),
+		PlanKept:        e.plan_kept != 0,
+		PasswordRollout: e.password_rollout != 0,
 	}
 }
 

@@ -123,3 +123,36 @@ func TestBuiltinStorages(t *testing.T) {
 		t.Errorf("OpenStorage(gopher://) = %v, want ErrInvalid", err)
 	}
 }
+
+// Day-2 safety (1.1): a typo keeps the plan, a data-losing change needs
+// AllowDataLoss, and DeprovisionWith reports what it kept.
+func TestDayTwoSafety(t *testing.T) {
+	c := newContext(t)
+	if err := c.UseMemoryTransport(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetStorage(newMapStorage()); err != nil {
+		t.Fatal(err)
+	}
+	opts := valkeyaddon.ProvisionOptions{Namespace: "ns", TenantID: "acme", AppID: "web", Plan: "standard", NoWait: true}
+	if _, err := c.Provision(opts); err != nil {
+		t.Fatal(err)
+	}
+	opts.Plan = "standrad"
+	res, err := c.Provision(opts)
+	if err != nil || !res.Ensured.PlanKept || res.Ensured.Plan != "standard" || res.Row.Plan != "standard" {
+		t.Fatalf("Provision(standrad) = %+v, %v", res, err)
+	}
+	opts.Plan = "free"
+	if _, err := c.Provision(opts); !errors.Is(err, valkeyaddon.ErrDataLoss) {
+		t.Fatalf("Provision(free) = %v, want ErrDataLoss", err)
+	}
+	opts.AllowDataLoss = true
+	if res, err := c.Provision(opts); err != nil || res.Ensured.Plan != "free" {
+		t.Fatalf("Provision(free, AllowDataLoss) = %+v, %v", res, err)
+	}
+	out, err := c.DeprovisionWith("ns", "acme", "web", true)
+	if err != nil || out.Deleted == 0 || len(out.KeptClaims) != 0 {
+		t.Fatalf("DeprovisionWith = %+v, %v", out, err)
+	}
+}

@@ -18,6 +18,8 @@ STRUCTS = [
     ("valkeyaddon_status_info", _lib.StatusInfo, "VALKEYADDON_STATUS_INFO_VERSION"),
     ("valkeyaddon_addon_row", _lib.AddonRow, "VALKEYADDON_ADDON_ROW_VERSION"),
     ("valkeyaddon_provision_options", _lib.ProvisionOptions, "VALKEYADDON_PROVISION_OPTIONS_VERSION"),
+    ("valkeyaddon_deprovision_options", _lib.DeprovisionOptions, "VALKEYADDON_DEPROVISION_OPTIONS_VERSION"),
+    ("valkeyaddon_deprovision_result", _lib.DeprovisionResult, "VALKEYADDON_DEPROVISION_RESULT_VERSION"),
     ("valkeyaddon_kubernetes_options", _lib.KubernetesOptions, "VALKEYADDON_KUBERNETES_OPTIONS_VERSION"),
     ("valkeyaddon_local_options", _lib.LocalOptions, "VALKEYADDON_LOCAL_OPTIONS_VERSION"),
     ("valkeyaddon_postgres_options", _lib.PostgresOptions, "VALKEYADDON_POSTGRES_OPTIONS_VERSION"),

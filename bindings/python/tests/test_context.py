@@ -151,3 +151,20 @@ def test_context__missing_function_is_not_supported(ctx, monkeypatch):
     monkeypatch.setattr(valkeyaddon._lib.fn, "valkeyaddon_storage_open", None)
     with pytest.raises(valkeyaddon.NotSupported):
         ctx.set_storage("memory:")
+
+
+def test_context__day_two_safety_over_memory(memory_ctx):
+    """A typo keeps the plan, data loss needs allow_data_loss, deprovision keeps claims (1.1)."""
+    c = memory_ctx
+    c.provision(NS, TENANT, APP, "standard", no_wait=True)
+    kept = c.provision(NS, TENANT, APP, "standrad", no_wait=True)
+    assert kept.ensured.plan == "standard" and kept.ensured.plan_kept and kept.ensured.fell_back
+    assert kept.row.plan == "standard"
+    with pytest.raises(valkeyaddon.DataLoss) as info:
+        c.provision(NS, TENANT, APP, "free", no_wait=True)
+    assert info.value.code == errors.EDATALOSS and "allow_data_loss" in info.value.message
+    assert c.provision(NS, TENANT, APP, "free", no_wait=True, allow_data_loss=True).ensured.plan == "free"
+    with pytest.raises(valkeyaddon.Conflict):
+        c.provision(NS, "other", APP, "free", no_wait=True)  # the row is acme's
+    out = c.deprovision_with(NS, TENANT, APP, delete_data=True)
+    assert out["deleted"] > 0 and out["kept_claims"] == []

@@ -148,6 +148,26 @@ class ProvisionOptions(ctypes.Structure):
                 ("allow_data_loss", ctypes.c_int)]
 
 
+class DeprovisionOptions(ctypes.Structure):
+    """valkeyaddon_deprovision_options (ensure.h, 1.1)."""
+    VERSION = 1
+    _fields_ = [("version", ctypes.c_uint),
+                ("namespace_", ctypes.c_char_p),
+                ("tenant_id", ctypes.c_char_p),
+                ("app_id", ctypes.c_char_p),
+                ("delete_data", ctypes.c_int)]
+
+
+class DeprovisionResult(ctypes.Structure):
+    """valkeyaddon_deprovision_result (ensure.h, 1.1)."""
+    VERSION = 1
+    _fields_ = [("version", ctypes.c_uint),
+                ("deleted", ctypes.c_int32),
+                ("claims_deleted", ctypes.c_int32),
+                ("claims_kept", ctypes.c_int32),
+                ("kept_claims", ctypes.c_char * 512)]
+
+
 class KubernetesOptions(ctypes.Structure):
     """valkeyaddon_kubernetes_options (transports.h)."""
     VERSION = 2
@@ -305,6 +325,8 @@ _PROTOTYPES = {
                                  _c.c_char_p]),
     "ensure_redis_url_secret": (_c.c_int, [ctx_p, _c.c_char_p, _c.c_char_p, _c.c_char_p]),
     "valkeyaddon_deprovision": (_c.c_int, [_c.POINTER(_c.c_int), ctx_p, _c.c_char_p, _c.c_char_p, _c.c_char_p]),
+    "valkeyaddon_deprovision_with": (_c.c_int, [_c.POINTER(DeprovisionResult), ctx_p,
+                                                _c.POINTER(DeprovisionOptions)]),
     "valkeyaddon_redis_url": (_c.c_int, [buffer_p, ctx_p, _c.c_char_p, _c.c_char_p, _c.c_char_p]),
     "valkeyaddon_addon_status": (_c.c_int, [_c.POINTER(StatusInfo), ctx_p, _c.c_char_p, _c.c_char_p,
                                             _c.c_char_p]),

@@ -277,11 +277,21 @@ class Context:
         """Ensure the app-side `app-{app_id}-redis-url` Secret."""
         self._call("ensure_redis_url_secret", *self._ids(namespace, tenant_id, app_id))
 
-    def deprovision(self, namespace, tenant_id, app_id):
-        """Delete the add-on's objects (and its row when there is a storage); returns how many were deleted."""
-        deleted = ctypes.c_int(0)
-        self._call("valkeyaddon_deprovision", ctypes.byref(deleted), *self._ids(namespace, tenant_id, app_id))
-        return deleted.value
+    def deprovision(self, namespace, tenant_id, app_id, *, delete_data=False):
+        """Delete the add-on's objects (and its row when there is a storage); returns how many were
+        deleted. Every object must be this add-on's (else Conflict, nothing deleted); the data volume
+        claims are kept (see kept_claims) unless delete_data."""
+        return self.deprovision_with(namespace, tenant_id, app_id, delete_data=delete_data)["deleted"]
+
+    def deprovision_with(self, namespace, tenant_id, app_id, *, delete_data=False):
+        """valkeyaddon_deprovision_with: a dict with deleted, claims_deleted and kept_claims (names)."""
+        handle, ns, tenant, app = self._ids(namespace, tenant_id, app_id)
+        o = _lib.DeprovisionOptions(version=_lib.DeprovisionOptions.VERSION, namespace_=ns, tenant_id=tenant,
+                                    app_id=app, delete_data=int(bool(delete_data)))
+        r = _lib.DeprovisionResult(version=_lib.DeprovisionResult.VERSION)
+        self._call("valkeyaddon_deprovision_with", ctypes.byref(r), handle, ctypes.byref(o))
+        kept = r.kept_claims.decode()
+        return {"deleted": r.deleted, "claims_deleted": r.claims_deleted, "kept_claims": kept.split(",") if kept else []}
 
     def redis_url(self, namespace, tenant_id, app_id):
         """The app's REDIS_URL. A secret: never log it."""

@@ -7,7 +7,7 @@
 #include "valkeyaddon/storages.h"
 #include "ctx.h"
 
-/* sql/app_addons.postgres.sql, compiled in by postgres.am (pg_schema.c is generated). */
+/* sql/app_addons.postgres.sql, compiled in by storage.am (pg_schema.c is generated). */
 extern const char valkeyaddon__pg_schema_sql[];
 
 /* The prepared statements, by index into the table in pg_conn.c. */

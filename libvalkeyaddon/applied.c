@@ -250,9 +250,102 @@ static int same_secret_value(const char *ours, const char *live)
 
 enum { PLAIN, QUANTITIES, SECRET_DATA };
 
-/* Every path of ours is in live with the same value. */
-static int covers(yajl_val ours, yajl_val live, int mode)
+/* Where covers() is in the body: the list semantics of a field depend on it. */
+struct place {
+    const char *kind;   /* the object's kind */
+    const char *parent; /* the field holding the map (or list item) being compared, NULL at the top */
+    const char *field;  /* the field being compared */
+};
+
+static int is_container_list(const char *field)
 {
+    return field && (strcmp(field, "containers") == 0 || strcmp(field, "initContainers") == 0);
+}
+
+/*
+ * The map keys of the list at `at`, NULL for an atomic list: the lists we write
+ * whose schema says x-kubernetes-list-type: map (Kubernetes v1.32 OpenAPI,
+ * transcripts 02 and 03). Server-side apply merges such a list item by item, so
+ * the live list may hold items another field manager added, in any order.
+ */
+static const char *const *merge_keys(const struct place *at)
+{
+    static const char *const by_name[] = { "name", NULL };
+    static const char *const by_mount_path[] = { "mountPath", NULL };
+    static const char *const by_container_port[] = { "containerPort", "protocol", NULL };
+    static const char *const by_port[] = { "port", "protocol", NULL };
+    const char *f = at->field;
+
+    if (!f)
+        return NULL;
+    if (is_container_list(f) || strcmp(f, "env") == 0 || strcmp(f, "volumes") == 0 ||
+        strcmp(f, "imagePullSecrets") == 0)
+        return by_name;
+    if (strcmp(f, "volumeMounts") == 0)
+        return by_mount_path;
+    if (strcmp(f, "ports") == 0 && is_container_list(at->parent))
+        return by_container_port;
+    if (strcmp(f, "ports") == 0 && strcmp(at->kind, "Service") == 0 && at->parent &&
+        strcmp(at->parent, "spec") == 0)
+        return by_port;
+    return NULL; /* atomic: NetworkPolicy rules and their ports, args, command, volumeClaimTemplates, ... */
+}
+
+/* One key field of a list item; the schema's default stands in for an omitted protocol. */
+static const char *key_text(yajl_val item, const char *key, char *buf, size_t size)
+{
+    const char *path[2] = { NULL, NULL };
+    yajl_val v;
+
+    path[0] = key;
+    v = YAJL_IS_OBJECT(item) ? yajl_tree_get(item, path, yajl_t_any) : NULL;
+    if (v && YAJL_IS_STRING(v))
+        return v->u.string;
+    if (v && YAJL_IS_INTEGER(v)) {
+        snprintf(buf, size, "#%lld", (long long)v->u.number.i); /* "#" keeps 80 apart from "80" */
+        return buf;
+    }
+    if ((!v || YAJL_IS_NULL(v)) && strcmp(key, "protocol") == 0)
+        return "TCP";
+    return NULL;
+}
+
+static int same_key(yajl_val a, yajl_val b, const char *const *keys)
+{
+    char abuf[32], bbuf[32];
+    const char *x, *y;
+
+    for (; *keys; keys++) {
+        x = key_text(a, *keys, abuf, sizeof(abuf));
+        y = key_text(b, *keys, bbuf, sizeof(bbuf));
+        if (!x || !y || strcmp(x, y) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int covers(yajl_val ours, yajl_val live, int mode, const struct place *at);
+
+/* A list of maps with map keys: each of our items is in live, found by its key, with our fields. */
+static int covers_keyed(yajl_val ours, yajl_val live, int mode, const struct place *at, const char *const *keys)
+{
+    size_t i, k;
+
+    for (i = 0; i < ours->u.array.len; i++) {
+        yajl_val mine = ours->u.array.values[i], match = NULL;
+        for (k = 0; k < live->u.array.len && !match; k++)
+            if (same_key(mine, live->u.array.values[k], keys))
+                match = live->u.array.values[k];
+        if (!match || !covers(mine, match, mode, at))
+            return 0;
+    }
+    return 1;
+}
+
+/* Every path of ours is in live with the same value. */
+static int covers(yajl_val ours, yajl_val live, int mode, const struct place *at)
+{
+    const char *const *keys;
     size_t i;
 
     if (YAJL_IS_OBJECT(ours)) {
@@ -264,6 +357,10 @@ static int covers(yajl_val ours, yajl_val live, int mode)
             const char *key = ours->u.object.keys[i], *path[2] = { NULL, NULL };
             yajl_val mine = ours->u.object.values[i], theirs;
             int child = mode; /* the values of limits/requests, and of a Secret's data, keep their mode */
+            struct place below;
+            below.kind = at->kind;
+            below.parent = at->field;
+            below.field = key;
             path[0] = key;
             theirs = yajl_tree_get(live, path, yajl_t_any);
             if (mode == PLAIN && (strcmp(key, "limits") == 0 || strcmp(key, "requests") == 0))
@@ -271,7 +368,7 @@ static int covers(yajl_val ours, yajl_val live, int mode)
             if (!theirs || YAJL_IS_NULL(theirs)) {
                 if (!is_zero(mine))
                     return 0;
-            } else if (!covers(mine, theirs, child)) {
+            } else if (!covers(mine, theirs, child, &below)) {
                 return 0;
             }
         }
@@ -280,10 +377,15 @@ static int covers(yajl_val ours, yajl_val live, int mode)
     if (YAJL_IS_ARRAY(ours)) {
         if (!live || YAJL_IS_NULL(live))
             return is_zero(ours);
-        if (!YAJL_IS_ARRAY(live) || live->u.array.len != ours->u.array.len)
+        if (!YAJL_IS_ARRAY(live))
+            return 0;
+        keys = mode == PLAIN ? merge_keys(at) : NULL;
+        if (keys)
+            return covers_keyed(ours, live, mode, at, keys);
+        if (live->u.array.len != ours->u.array.len)
             return 0;
         for (i = 0; i < ours->u.array.len; i++)
-            if (!covers(ours->u.array.values[i], live->u.array.values[i], mode == SECRET_DATA ? PLAIN : mode))
+            if (!covers(ours->u.array.values[i], live->u.array.values[i], mode == SECRET_DATA ? PLAIN : mode, at))
                 return 0;
         return 1;
     }
@@ -331,12 +433,16 @@ int valkeyaddon__object_is_current(const struct valkeyaddon__object *object, con
         for (i = 0; i < ours->u.object.len && same; i++) {
             const char *key = ours->u.object.keys[i], *path[2] = { NULL, NULL };
             yajl_val mine = ours->u.object.values[i], there;
+            struct place at;
+            at.kind = object->resource->kind;
+            at.parent = NULL;
+            at.field = key;
             path[0] = key;
             there = yajl_tree_get(theirs, path, yajl_t_any);
             if (!there || YAJL_IS_NULL(there))
                 same = is_zero(mine);
             else
-                same = covers(mine, there, is_secret(object) && strcmp(key, "data") == 0 ? SECRET_DATA : PLAIN);
+                same = covers(mine, there, is_secret(object) && strcmp(key, "data") == 0 ? SECRET_DATA : PLAIN, &at);
         }
     }
     valkeyaddon__json_free_secret(ours);

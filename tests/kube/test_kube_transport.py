@@ -534,5 +534,63 @@ class DayTwo(Base):
         self.assertEqual([x for x in self.requests() if x["method"] != "GET"], [])
 
 
+class ForeignManager(Base):
+    """Another field manager's additions to our objects (issue 15; transcript 02): a sidecar
+    injector's env var, a mesh's Service port, a cost label.  Server-side apply keeps them
+    through our forced apply, so they are on every object we read back: the next ensure must
+    see its own fields there and write nothing, and nothing of theirs may be deleted."""
+
+    STS = f"/apis/apps/v1/namespaces/{NS}/statefulsets/valkey-acme-web"
+    SVC = f"/api/v1/namespaces/{NS}/services/valkey-acme-web"
+
+    def foreign_apply(self, path, body):
+        status, _, out = self.api.request("PATCH", path + "?fieldManager=someone-else", body,
+                                          ctype="application/apply-patch+yaml")
+        self.assertLess(status, 300, out)
+        return out
+
+    def get(self, path):
+        status, _, out = self.control_raw("GET", path)
+        self.assertEqual(status, 200, out)
+        return out
+
+    def provision(self):
+        r = self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "standard", "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_foreign_env_port_and_label_cause_no_write_and_stay(self):
+        self.provision()
+        meta = {"name": "valkey-acme-web", "namespace": NS}
+        self.foreign_apply(self.STS, {
+            "apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": dict(meta, labels={"example.com/cost-centre": "42"}),
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "valkey", "env": [{"name": "FOREIGN", "value": "1"}],
+                 "ports": [{"name": "admin", "containerPort": 16379, "protocol": "TCP"}]}]}}}})
+        self.foreign_apply(self.SVC, {
+            "apiVersion": "v1", "kind": "Service", "metadata": dict(meta, labels={"example.com/mesh": "on"}),
+            "spec": {"ports": [{"name": "mesh", "port": 15090, "protocol": "TCP", "targetPort": 15090}]}})
+        sts_generation = self.get(self.STS)["metadata"]["generation"]
+        svc_rv = self.get(self.SVC)["metadata"]["resourceVersion"]
+
+        self.control("DELETE", "/_test/requests")
+        self.provision()
+        writes = [(x["method"], x["path"]) for x in self.requests() if x["method"] != "GET"]
+        self.assertEqual(writes, [], "a foreign manager's fields made the ensure write")
+
+        sts, svc = self.get(self.STS), self.get(self.SVC)
+        # (The StatefulSet's resourceVersion moves with the controller's status writes.)
+        self.assertEqual((sts["metadata"]["generation"], svc["metadata"]["resourceVersion"]), (sts_generation, svc_rv))
+        valkey = next(c for c in sts["spec"]["template"]["spec"]["containers"] if c["name"] == "valkey")
+        self.assertIn({"name": "FOREIGN", "value": "1"}, valkey["env"])
+        self.assertIn(16379, [p["containerPort"] for p in valkey["ports"]])
+        self.assertEqual(sts["metadata"]["labels"].get("example.com/cost-centre"), "42")
+        self.assertIn(15090, [p["port"] for p in svc["spec"]["ports"]])
+        self.assertEqual(svc["metadata"]["labels"].get("example.com/mesh"), "on")
+        # Our own fields are all still there.
+        self.assertIn(6379, [p["port"] for p in svc["spec"]["ports"]])
+        self.assertIn(6379, [p["containerPort"] for p in valkey["ports"]])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

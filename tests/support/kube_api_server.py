@@ -225,7 +225,7 @@ class ResourceType:
     has_generation: bool = False       # metadata.generation maintained
     crd: bool = False                  # served like a CustomResourceDefinition
     delete_returns_object: bool = False
-    name_rule: str = "subdomain"       # or "dns1035" (Services)
+    name_rule: str = "subdomain"       # or "dns1035" (Services), "label" (StatefulSets: transcript 06)
     body_order: tuple = ("spec", "status")
 
     @property
@@ -253,7 +253,7 @@ RESOURCES = [
     ResourceType("", "v1", "pods", "Pod", "pod", ("po",), has_status=True,
                  delete_returns_object=True),
     ResourceType("apps", "v1", "statefulsets", "StatefulSet", "statefulset", ("sts",),
-                 has_status=True, has_generation=True),
+                 has_status=True, has_generation=True, name_rule="label"),
     ResourceType("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget",
                  "poddisruptionbudget", ("pdb",), has_status=True, has_generation=True),
     ResourceType("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy",
@@ -642,6 +642,89 @@ STS_FORBIDDEN_MSG = ("updates to statefulset spec for fields other than 'replica
                      "'minReadySeconds' are forbidden")
 
 
+PVC_IMMUTABLE_MSG = ("spec is immutable after creation except resources.requests and "
+                     "volumeAttributesClassName for bound claims")
+
+# ---- declared fields and types (a partial schema, transcript 04) --------------
+#
+# The test server has no OpenAPI schema; it knows the fields declared at the two
+# levels where an unknown field is most likely (the object's top level and a
+# container, Kubernetes v1.32) and the type of the integer fields the library
+# writes.  Deeper levels accept anything (docs/kubernetes-tests.md).
+
+TOP_FIELDS = {"Secret": {"data", "stringData", "type", "immutable"},
+              "ConfigMap": {"data", "binaryData", "immutable"}}
+CONTAINER_FIELDS = {
+    "name", "image", "command", "args", "workingDir", "ports", "envFrom", "env", "resources",
+    "resizePolicy", "restartPolicy", "volumeMounts", "volumeDevices", "livenessProbe",
+    "readinessProbe", "startupProbe", "lifecycle", "terminationMessagePath",
+    "terminationMessagePolicy", "imagePullPolicy", "securityContext", "stdin", "stdinOnce", "tty"}
+CONTAINER_LISTS = {"StatefulSet": ("spec", "template", "spec"), "Pod": ("spec",)}
+# (kind, path) -> the Go struct and type named by the JSON decoder's error.
+INT_FIELDS = {("StatefulSet", ("spec", "replicas")): ("StatefulSetSpec", "int32")}
+
+
+def gvk_string(api_version, kind):
+    """schema.GroupVersionKind.String(): "apps/v1, Kind=StatefulSet", "/v1, Kind=Service"."""
+    group, _, version = (api_version or "").rpartition("/")
+    return f"{group}/{version}, Kind={kind or ''}"
+
+
+def unknown_fields(rt, obj):
+    """[(apply path, decoder path, drop)] of fields no schema level declares."""
+    if rt.crd or not isinstance(obj, dict):
+        return []
+    out = []
+    top = {"apiVersion", "kind", "metadata"} | TOP_FIELDS.get(rt.kind, {"spec", "status"})
+
+    def drop_from(d, k):
+        return lambda: d.pop(k, None)
+    for k in obj:
+        if k not in top:
+            out.append((f".{k}", k, drop_from(obj, k)))
+    base = CONTAINER_LISTS.get(rt.kind)
+    pod = obj
+    for el in base or ():
+        pod = pod.get(el) if isinstance(pod, dict) else None
+    if base and isinstance(pod, dict):
+        where = ".".join(base)
+        for lst in ("initContainers", "containers"):
+            for i, c in enumerate(pod.get(lst) or []):
+                if not isinstance(c, dict):
+                    continue
+                for k in c:
+                    if k not in CONTAINER_FIELDS:
+                        out.append((f".{where}.{lst}[name={json.dumps(c.get('name'))}].{k}",
+                                    f"{where}.{lst}[{i}].{k}", drop_from(c, k)))
+    return out
+
+
+def wrong_types(rt, obj):
+    """[(path, struct, type)] of integer fields sent as something else."""
+    out = []
+    for (kind, path), (struct, gotype) in INT_FIELDS.items():
+        if kind != rt.kind:
+            continue
+        v = obj
+        for el in path:
+            v = v.get(el) if isinstance(v, dict) else None
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            out.append((path, struct, gotype, type(v).__name__))
+    return out
+
+
+def json_type_name(v):
+    return {str: "string", bool: "bool", list: "array", dict: "object"}.get(type(v), "number")
+
+
+def without_nulls(v):
+    if isinstance(v, dict):
+        return {k: without_nulls(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [without_nulls(x) for x in v]
+    return v
+
+
 def validate_object(rt, obj, old):
     """Field errors for a create (old is None) or update of the main resource."""
     meta = obj.get("metadata") or {}
@@ -650,7 +733,8 @@ def validate_object(rt, obj, old):
     if not name:
         errs.append(required("metadata.name", "name or generateName is required"))
     else:
-        check = is_dns1035_label if rt.name_rule == "dns1035" else is_dns1123_subdomain
+        check = {"dns1035": is_dns1035_label, "label": is_dns1123_label}.get(rt.name_rule,
+                                                                           is_dns1123_subdomain)
         errs += [invalid("metadata.name", name, m) for m in check(name)]
     errs += validate_labels(meta.get("labels"), "metadata.labels")
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
@@ -677,13 +761,20 @@ def validate_object(rt, obj, old):
             for k in STS_MUTABLE:
                 old_spec.pop(k, None)
                 new_spec.pop(k, None)
-            if old_spec != new_spec:
+            # null is Go's zero value: a PUT of what a GET rendered ("creationTimestamp": null
+            # in the claim templates, transcript 06) changes nothing.
+            if without_nulls(old_spec) != without_nulls(new_spec):
                 errs.append(forbidden("spec", STS_FORBIDDEN_MSG))
     elif rt.kind == "Service":
         stype = spec.get("type")
         if stype != "ExternalName" and spec.get("clusterIP") != "None" and not spec.get("ports"):
             errs.append(required("spec.ports"))
     elif rt.kind == "PersistentVolumeClaim":
+        if old is not None and spec != (old.get("spec") or {}) and \
+                (old.get("status") or {}).get("phase") != "Bound":
+            # Transcript 05: grow or shrink alike; the real message goes on with a Go struct
+            # diff of the two specs, not reproduced (docs/kubernetes-tests.md).
+            errs.append(forbidden("spec", PVC_IMMUTABLE_MSG))
         if not spec.get("accessModes"):
             errs.append(required("spec.accessModes", "at least 1 access mode is required"))
         if not ((spec.get("resources") or {}).get("requests") or {}).get("storage"):
@@ -715,42 +806,108 @@ def validate_status(rt, obj):
 # Managed fields (an approximation of sigs.k8s.io/structured-merge-diff)
 #
 # A field set is a Python set of paths; a path is a tuple of FieldsV1 keys
-# ("f:spec", "f:replicas", 'k:{"name":"redis"}').  Leaves are scalars, empty
-# maps and atomic lists.  Lists named in KEYED_LISTS whose items all carry a
-# "name" are associative (keyed by name): the item itself is a member (it is
-# the "." entry of FieldsV1) and its fields are walked.  Every other list is
-# atomic, as the schema of most list fields says.
+# ("f:spec", "f:replicas", 'k:{"name":"valkey"}').  Leaves are scalars, empty
+# maps, atomic lists and atomic maps.  The list semantics are those of the real
+# schema (x-kubernetes-list-type / x-kubernetes-list-map-keys of the Kubernetes
+# v1.32 OpenAPI, transcripts 02 and 03): LIST_MAP_KEYS names the associative
+# lists the served types have; an item of such a list is a member of the field
+# set (the "." entry of FieldsV1) and its fields are walked.  Every other list
+# is atomic, and so are label selectors and selector maps (+structType=atomic,
+# +mapType=atomic).
 # --------------------------------------------------------------------------
 
-KEYED_LISTS = {"containers", "initContainers", "env", "volumes", "volumeMounts"}
+# (suffix of the field names leading to the list, its map keys); first match wins.
+LIST_MAP_KEYS = (
+    (("containers", "ports"), ("containerPort", "protocol")),
+    (("initContainers", "ports"), ("containerPort", "protocol")),
+    (("ephemeralContainers", "ports"), ("containerPort", "protocol")),
+    (("containers",), ("name",)),
+    (("initContainers",), ("name",)),
+    (("ephemeralContainers",), ("name",)),
+    (("env",), ("name",)),
+    (("volumeMounts",), ("mountPath",)),
+    (("volumeDevices",), ("devicePath",)),
+    (("imagePullSecrets",), ("name",)),
+    (("hostAliases",), ("ip",)),
+    (("topologySpreadConstraints",), ("topologyKey", "whenUnsatisfiable")),
+    (("schedulingGates",), ("name",)),
+    (("template", "spec", "volumes"), ("name",)),     # a pod template's volumes
+    (("Pod", "spec", "volumes"), ("name",)),          # a Pod's (see field_paths: kind first)
+    (("Service", "spec", "ports"), ("port", "protocol")),
+)
+# Map keys with a schema default: an item that omits one is keyed by the default.
+KEY_DEFAULTS = {"protocol": "TCP"}
+# The strategic merge patch key of each associative list (patchMergeKey; one field only).
+SMP_KEYS = {("containerPort", "protocol"): "containerPort", ("port", "protocol"): "port",
+            ("topologyKey", "whenUnsatisfiable"): "topologyKey"}
+
 STRIPPED_META = {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
                  "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"}
 
 
-def is_keyed_list(key, value):
-    return (key in KEYED_LISTS and isinstance(value, list) and value
-            and all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in value))
+def list_keys(names):
+    """The map keys of the list at names (field names from the kind down), None if atomic."""
+    for suffix, keys in LIST_MAP_KEYS:
+        if names[-len(suffix):] == suffix:
+            return keys
+    return None
 
 
-def item_key(item):
-    return "k:" + json.dumps({"name": item["name"]}, separators=(",", ":"))
+ATOMIC_STRUCTS = {"secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef"}
 
 
-def field_paths(value, prefix=()):
+def is_atomic_map(names):
+    """Label selectors and key/field references (+structType=atomic), selector maps
+    (+mapType=atomic): set and owned as a whole (transcript 01)."""
+    return names[-1].endswith(("selector", "Selector")) or names[-1] in ATOMIC_STRUCTS
+
+
+def key_of(item, keys):
+    """The key values of an item ({field: value}), None when the item cannot be keyed."""
+    if not isinstance(item, dict):
+        return None
+    out = {}
+    for k in keys:
+        v = item.get(k, KEY_DEFAULTS.get(k))
+        if v is None or isinstance(v, (dict, list)):
+            return None
+        out[k] = v
+    return out
+
+
+def keyed(value, names):
+    """The map keys of value if it is an associative list whose items all carry them."""
+    keys = list_keys(names)
+    if keys and isinstance(value, list) and value and all(key_of(i, keys) for i in value):
+        return keys
+    return None
+
+
+def item_key(item, keys):
+    return "k:" + json.dumps(key_of(item, keys), separators=(",", ":"), sort_keys=True)
+
+
+def item_matches(item, el):
+    want = json.loads(el[2:])
+    return key_of(item, tuple(want)) == want
+
+
+def field_paths(value, prefix=(), names=()):
     out = set()
     if not isinstance(value, dict):
         return out
     for k, v in value.items():
         if v is None:
             continue  # null is "not set" here (see README: not modelled)
-        p = prefix + ("f:" + k,)
-        if is_keyed_list(k, v):
+        p, nm = prefix + ("f:" + k,), names + (k,)
+        keys = keyed(v, nm)
+        if keys:
             for item in v:
-                ip = p + (item_key(item),)
+                ip = p + (item_key(item, keys),)
                 out.add(ip)
-                out |= field_paths(item, ip)
-        elif isinstance(v, dict) and v:
-            out |= field_paths(v, p)
+                out |= field_paths(item, ip, nm)
+        elif isinstance(v, dict) and v and not is_atomic_map(nm):
+            out |= field_paths(v, p, nm)
         else:
             out.add(p)
     return out
@@ -759,7 +916,7 @@ def field_paths(value, prefix=()):
 def object_field_set(rt, obj, subresource):
     """The fields of obj that managedFields may account for, given the subresource."""
     paths = set()
-    for p in field_paths(obj):
+    for p in field_paths(obj, (), (rt.kind,)):
         top = p[0]
         if top in ("f:apiVersion", "f:kind"):
             continue
@@ -779,8 +936,7 @@ def value_at(obj, path):
                 return None
             cur = cur[el[2:]]
         else:
-            name = json.loads(el[2:])["name"]
-            cur = next((i for i in cur or [] if isinstance(i, dict) and i.get("name") == name), None)
+            cur = next((i for i in cur or [] if item_matches(i, el)), None)
     return cur
 
 
@@ -799,8 +955,7 @@ def remove_path(obj, path):
         if isinstance(parent, dict):
             parent.pop(last[2:], None)
     elif isinstance(parent, list):
-        name = json.loads(last[2:])["name"]
-        parent[:] = [i for i in parent if not (isinstance(i, dict) and i.get("name") == name)]
+        parent[:] = [i for i in parent if not item_matches(i, last)]
     # Walk back up, dropping containers that the removal emptied.
     for depth in range(len(chain) - 1, 0, -1):
         node = chain[depth]
@@ -896,22 +1051,29 @@ def describe_manager(key, api_version):
     return s
 
 
-def merge_apply(live, cfg):
-    """Merge an applied configuration into the live object (maps recurse, keyed lists merge)."""
+def merge_apply(live, cfg, names):
+    """Merge an applied configuration into the live object.
+
+    Maps recurse, associative lists merge item by item on their map keys (live
+    items keep their place, new ones follow in the applied order: transcript 02),
+    atomic lists and atomic maps are replaced.
+    """
     out = copy.deepcopy(live) if isinstance(live, dict) else {}
     for k, v in cfg.items():
         if v is None:
             continue
-        cur = out.get(k)
-        if is_keyed_list(k, v) and isinstance(cur, list):
-            by_name = {i.get("name"): i for i in cur if isinstance(i, dict)}
-            merged = [merge_apply(by_name.get(i["name"], {}), i) for i in v]
-            names = {i["name"] for i in v}
-            merged += [copy.deepcopy(i) for i in cur
-                       if not (isinstance(i, dict) and i.get("name") in names)]
+        cur, nm = out.get(k), names + (k,)
+        keys = keyed(v, nm)
+        if keys and isinstance(cur, list) and (not cur or keyed(cur, nm)):
+            applied = {item_key(i, keys): i for i in v}
+            merged = []
+            for i in cur:
+                ik = item_key(i, keys)
+                merged.append(merge_apply(i, applied.pop(ik), nm) if ik in applied else copy.deepcopy(i))
+            merged += [merge_apply({}, i, nm) for i in v if item_key(i, keys) in applied]
             out[k] = merged
-        elif isinstance(v, dict) and isinstance(cur, dict):
-            out[k] = merge_apply(cur, v)
+        elif isinstance(v, dict) and isinstance(cur, dict) and not is_atomic_map(nm):
+            out[k] = merge_apply(cur, v, nm)
         else:
             out[k] = copy.deepcopy(v)
     return out
@@ -930,13 +1092,16 @@ def merge_patch(target, patch):
     return out
 
 
-def strategic_merge_patch(target, patch):
+def strategic_merge_patch(target, patch, names):
     """An approximation of strategic merge patch for the built-in types served here.
 
-    Maps merge as in RFC 7386; lists in KEYED_LISTS merge by "name" (items with
-    "$patch": "delete" are removed); every other list is replaced.  The
-    directives $patch (replace/delete), $retainKeys, $deleteFromPrimitiveList/
-    and $setElementOrder/ (ignored) are understood.
+    Maps merge as in RFC 7386; the associative lists of LIST_MAP_KEYS merge on
+    their patch merge key (SMP_KEYS: container ports by containerPort, Service
+    ports by port, mounts by mountPath, the rest by name), the patch's items first
+    in its order, then the live items it did not name (transcript 03: a new port
+    goes first); items with "$patch": "delete" are removed; every other list is
+    replaced.  The directives $patch (replace/delete), $retainKeys,
+    $deleteFromPrimitiveList/ and $setElementOrder/ (ignored) are understood.
     """
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
@@ -951,25 +1116,24 @@ def strategic_merge_patch(target, patch):
             if isinstance(out.get(name), list):
                 out[name] = [x for x in out[name] if x not in (v or [])]
             continue
-        cur = out.get(k)
+        cur, nm = out.get(k), names + (k,)
+        keys = list_keys(nm)
+        mk = SMP_KEYS.get(keys, keys[0]) if keys else None
         if v is None or (isinstance(v, dict) and v.get("$patch") == "delete"):
             out.pop(k, None)
-        elif isinstance(v, list) and k in KEYED_LISTS and isinstance(cur, list) and \
-                all(isinstance(i, dict) and "name" in i for i in v):
-            merged = [copy.deepcopy(i) for i in cur]
+        elif mk and isinstance(v, list) and isinstance(cur, list) and \
+                all(isinstance(i, dict) and mk in i for i in v):
+            rest = [copy.deepcopy(i) for i in cur]
+            first = []
             for item in v:
-                idx = next((n for n, i in enumerate(merged)
-                            if isinstance(i, dict) and i.get("name") == item["name"]), None)
-                if item.get("$patch") == "delete":
-                    if idx is not None:
-                        del merged[idx]
-                elif idx is None:
-                    merged.append(strategic_merge_patch({}, item))
-                else:
-                    merged[idx] = strategic_merge_patch(merged[idx], item)
-            out[k] = merged
+                idx = next((n for n, i in enumerate(rest)
+                            if isinstance(i, dict) and i.get(mk) == item[mk]), None)
+                old = rest.pop(idx) if idx is not None else None
+                if item.get("$patch") != "delete":
+                    first.append(strategic_merge_patch(old or {}, item, nm))
+            out[k] = first + rest
         elif isinstance(v, dict):
-            out[k] = strategic_merge_patch(cur, v)
+            out[k] = strategic_merge_patch(cur, v, nm)
         else:
             out[k] = copy.deepcopy(v)
     if isinstance(patch.get("$retainKeys"), list):
@@ -1335,7 +1499,7 @@ class Store:
                 changed = ({k: v for k, v in new.items() if k not in ("metadata", "status")} !=
                            {k: v for k, v in old.items() if k not in ("metadata", "status")})
             else:
-                changed = new.get("spec") != old.get("spec")
+                changed = without_nulls(new.get("spec")) != without_nulls(old.get("spec"))
             meta["generation"] = gen + 1 if changed else gen
         else:
             meta.pop("generation", None)
@@ -1347,8 +1511,8 @@ class Store:
         old_paths = object_field_set(rt, old, sub) if old else set()
         new_paths = object_field_set(rt, new, sub)
         removed = old_paths - new_paths
-        changed = {p for p in new_paths
-                   if p not in old_paths or value_at(new, p) != value_at(old, p)}
+        changed = {p for p in new_paths if p not in old_paths or
+                   (not p[-1].startswith("k:") and value_at(new, p) != value_at(old, p))}
         for k in list(mgrs.sets):
             mgrs.sets[k] -= removed
             if k != key:
@@ -1459,9 +1623,10 @@ class Store:
         if cmeta.get("resourceVersion") and cmeta["resourceVersion"] != old["metadata"]["resourceVersion"]:
             raise err_conflict(rt, name, MODIFIED_MSG)
         mgrs = Managers(old["metadata"].get("managedFields"), rt.api_version)
-        merged = merge_apply(old, {k: v for k, v in cfg.items() if k != "metadata"})
+        merged = merge_apply(old, {k: v for k, v in cfg.items() if k != "metadata"}, (rt.kind,))
         merged["metadata"] = merge_apply(old["metadata"], {k: v for k, v in cmeta.items()
-                                                           if k not in STRIPPED_META})
+                                                           if k not in STRIPPED_META},
+                                         (rt.kind, "metadata"))
         self.check_apply_conflicts(rt, mgrs, key, cfg_set, old, merged, force)
         # Fields this manager applied before and omits now go away unless someone else owns them.
         others = set().union(*[s for _, s in mgrs.others(key)]) if mgrs.others(key) else set()
@@ -1469,7 +1634,7 @@ class Store:
         for p in sorted(dropped, key=len, reverse=True):
             if any(q[:len(p)] == p for q in others | cfg_set):
                 continue
-            if p[-1] == "f:name" and len(p) > 1 and p[-2].startswith("k:"):
+            if len(p) > 1 and p[-2].startswith("k:") and p[-1][2:] in json.loads(p[-2][2:]):
                 continue  # an item's key goes with the item, never alone
             remove_path(merged, p)
         new = self.prepare_update(rt, old, merged, subresource)
@@ -1486,8 +1651,9 @@ class Store:
     def check_apply_conflicts(self, rt, mgrs, key, cfg_set, old, merged, force):
         sub = key[2]
         old_paths, new_paths = object_field_set(rt, old, sub), object_field_set(rt, merged, sub)
-        changed = {p for p in new_paths & cfg_set
-                   if p not in old_paths or value_at(merged, p) != value_at(old, p)}
+        # Only leaves conflict: an associative list item is shared by whoever sets its fields.
+        changed = {p for p in new_paths & cfg_set if not p[-1].startswith("k:") and
+                   (p not in old_paths or value_at(merged, p) != value_at(old, p))}
         conflicts = []
         for other, paths in sorted(mgrs.others(key)):
             for p in sorted(paths & changed):
@@ -2833,6 +2999,7 @@ class ResourceRequest:
     def __init__(self, handler, route):
         self.h, self.r, self.rt = handler, route, route.rt
         self.store = handler.server.store
+        self.warnings = []        # Warning headers of the answer
 
     def serve(self):
         m, r = self.h.command, self.r
@@ -2899,6 +3066,7 @@ class ResourceRequest:
                                   f"{self.rt.kind}): couldn't get version/kind; json parse error: "
                                   f"expected an object")
         self.check_type(obj)
+        self.check_schema_decode(obj)
         meta = obj.get("metadata")
         if meta is None:
             obj["metadata"] = {}
@@ -2912,6 +3080,42 @@ class ResourceRequest:
         if self.rt.kind == "Secret":
             self.check_secret_data(obj)
         return obj
+
+    def check_schema_decode(self, obj):
+        """The JSON decoder of a create or update (transcript 04): a wrong type is 400
+        whatever fieldValidation says; an unknown field is 400 under Strict, else dropped
+        (with a Warning header unless fieldValidation=Ignore)."""
+        kind = self.rt.kind
+        for path, struct, gotype, _ in wrong_types(self.rt, obj):
+            v = obj
+            for el in path:
+                v = v[el]
+            raise err_bad_request(f"{kind} in version {go_quote(self.rt.version)} cannot be handled as a "
+                                  f"{kind}: json: cannot unmarshal {json_type_name(v)} into Go struct field "
+                                  f"{struct}.{'.'.join(path)} of type {gotype}")
+        mode = self.h.q("fieldValidation") or "Warn"
+        unknown = unknown_fields(self.rt, obj)
+        if unknown and mode == "Strict":
+            raise err_bad_request(f"{kind} in version {go_quote(self.rt.version)} cannot be handled as a "
+                                  f"{kind}: strict decoding error: " +
+                                  ", ".join(f"unknown field {go_quote(d)}" for _, d, _ in unknown))
+        for _, d, drop in unknown:
+            drop()
+            if mode != "Ignore":
+                self.warnings.append(f'299 - {go_quote("unknown field " + go_quote(d))}')
+
+    def check_schema_apply(self, patch, ns, name):
+        """Server-side apply builds a typed object from the schema first: an unknown field
+        or a wrong type is a 500 with no reason, whatever fieldValidation says (transcript 04)."""
+        where = f"failed to create typed patch object ({ns}/{name}; {gvk_string(self.rt.api_version, self.rt.kind)})"
+        for path, _, _, _ in wrong_types(self.rt, patch):
+            v = patch
+            for el in path:
+                v = v[el]
+            raise ApiError(500, "", f"{where}: .{'.'.join(path)}: expected numeric (int or float), "
+                                    f"got {json_type_name(v)}")
+        for a, _, _ in unknown_fields(self.rt, patch):
+            raise ApiError(500, "", f"{where}: {a}: field not declared in schema")
 
     def check_type(self, obj):
         kind, api_version = obj.get("kind"), obj.get("apiVersion")
@@ -2971,7 +3175,10 @@ class ResourceRequest:
         obj = self.decode()
         with self.store.cond:
             new = self.store.create(self.rt, self.r.namespace, obj, self.manager(), dry)
-        self.h.send_json(201, render(self.rt, new))
+        self.h.send_json(201, render(self.rt, new), self.warning_headers())
+
+    def warning_headers(self):
+        return {"Warning": ", ".join(self.warnings)} if self.warnings else None
 
     def update(self):
         dry = self.dry_run("UpdateOptions")
@@ -2983,7 +3190,7 @@ class ResourceRequest:
         with self.store.cond:
             new = self.store.update(self.rt, self.r.namespace, self.r.name, obj, self.manager(),
                                     self.r.subresource or "", dry)
-        self.h.send_json(200, render(self.rt, new))
+        self.h.send_json(200, render(self.rt, new), self.warning_headers())
 
     def patch(self):
         dry = self.dry_run("PatchOptions")
@@ -3012,8 +3219,7 @@ class ResourceRequest:
             if not isinstance(patch, dict):
                 raise err_bad_request("error decoding YAML: the apply patch must be an object")
             if not patch.get("apiVersion") or not patch.get("kind"):
-                raise err_bad_request(f"invalid object type: {patch.get('apiVersion', '')}, "
-                                      f"Kind={patch.get('kind', '')}")
+                raise err_bad_request(f"invalid object type: {gvk_string(patch.get('apiVersion'), patch.get('kind'))}")
             self.check_type(patch)
             pmeta = patch.get("metadata") or {}
             if pmeta.get("name", name) != name:
@@ -3024,6 +3230,7 @@ class ResourceRequest:
                                       "namespace sent on the request")
             if self.rt.kind == "Secret":
                 self.check_secret_data(patch)
+            self.check_schema_apply(patch, ns, name)
             force_on = force in ("true", "1")
             with self.store.cond:
                 obj, created = self.store.apply(self.rt, ns, name, patch, fm, force_on, sub, dry)
@@ -3043,7 +3250,7 @@ class ResourceRequest:
                 raise err_bad_request("error decoding patch: a strategic merge patch must be a JSON object")
 
             def fn(cur):
-                out = strategic_merge_patch(cur, patch)
+                out = strategic_merge_patch(cur, patch, (self.rt.kind,))
                 self.check_type(out)
                 if self.rt.kind == "Secret":
                     self.check_secret_data(out)

@@ -636,10 +636,10 @@ class TestValidation(Base):
     def test_bad_name(self):
         code, _, body = self.req("POST", STS_PATH.format(ns=self.ns), sts("Bad_Name"))
         self.assertEqual(code, 422)
-        detail = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-                  "'-' or '.', and must start and end with an alphanumeric character (e.g. "
-                  "'example.com', regex used for validation is "
-                  "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+        # A StatefulSet's name is an RFC 1123 label, not a subdomain (transcript 06).
+        detail = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+                  "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
+                  "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
         self.assertEqual(body["message"], f'StatefulSet.apps "Bad_Name" is invalid: metadata.name: '
                                           f'Invalid value: "Bad_Name": {detail}')
         self.assertEqual(body["reason"], "Invalid")

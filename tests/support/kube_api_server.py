@@ -2519,7 +2519,8 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         return bool(readable)
 
-    def drop_connection(self):
+    def drop_connection(self, carried_out):
+        """A drop fault: the connection ends without an answer (carried_out: after the write)."""
         self.close_connection = True
         try:
             self.request.shutdown(socket.SHUT_RDWR)
@@ -2530,7 +2531,7 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
         if self.drop_response:
             # The request was carried out; its answer is lost with the connection.
             self.record()
-            return self.drop_connection()
+            return self.drop_connection(carried_out=True)
         self.send_response(code)
         self.common_headers()
         self.send_header("Content-Type", ctype)
@@ -2627,7 +2628,7 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
             self.route()
         except DroppedConnection:
             self.record()
-            self.drop_connection()
+            self.drop_connection(carried_out=False)
         except ApiError as e:
             self.send_error_status(e)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, TimeoutError):

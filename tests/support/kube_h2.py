@@ -206,11 +206,11 @@ class Connection:
             if last:
                 return
 
-    def reset(self, stream):
+    def reset(self, stream, code=h2.errors.ErrorCodes.INTERNAL_ERROR):
         with self.cond:
             if not (stream.gone or self.closed):
                 try:
-                    self.h2.reset_stream(stream.id, h2.errors.ErrorCodes.INTERNAL_ERROR)
+                    self.h2.reset_stream(stream.id, code)
                 except (h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
                     pass
             stream.gone = True
@@ -347,8 +347,16 @@ class StreamMixin:
     def client_gone(self):
         return self.stream.gone or self.stream.conn.closed
 
-    def drop_connection(self):
-        self.stream.conn.abort()
+    def drop_connection(self, carried_out):
+        if carried_out:
+            # The write happened and its answer is lost with the connection: the client cannot
+            # know whether it took effect (libcurl: CURLE_HTTP2/CURLE_PARTIAL_FILE).
+            self.stream.conn.abort()
+        else:
+            # Nothing was done. HTTP/2 says so with REFUSED_STREAM, which a client may retry on a
+            # new connection (RFC 9113 8.7; libcurl does, as it re-sends a request on HTTP/1.1
+            # when a reused connection closes before any byte of the answer).
+            self.stream.conn.reset(self.stream, h2.errors.ErrorCodes.REFUSED_STREAM)
 
 
 def serve_connection(handler, stream_handler_class):

@@ -60,6 +60,7 @@ class Connection:
         self.cond = threading.Condition(self.lock)  # window updates, resets, closes
         self.streams = {}          # stream id -> Stream still being received or answered
         self.closed = False
+        self.aborting = False      # a stream asked the connection thread to drop the connection
         self.wake_r, self.wake_w = socket.socketpair()
         self.wake_r.setblocking(False)
 
@@ -74,6 +75,9 @@ class Connection:
             self.flush()
             idle = 0.0
             while not self.closed:
+                if self.aborting:
+                    self.sock.shutdown(socket.SHUT_RDWR)  # here: no TLS read is in flight
+                    break
                 if self.sock.pending():
                     readable = [self.sock]
                 else:
@@ -218,11 +222,11 @@ class Connection:
 
     def abort(self):
         """Drop the whole connection, as a network failure would (the drop faults)."""
-        self.closed = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        with self.cond:
+            self.aborting = True
+            for st in self.streams.values():
+                st.gone = True
+            self.cond.notify_all()
         self.wake()
 
     def finished(self, stream):

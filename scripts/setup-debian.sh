@@ -9,7 +9,7 @@ packages=(
     abigail-tools python3 openssl ca-certificates procps busybox valgrind shellcheck
     redis-server redis-tools postgresql prometheus-redis-exporter
     golang-go python3-pytest python3-venv python3-setuptools python3-pip
-    python3-kubernetes
+    python3-kubernetes python3-h2
 )
 command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
 # kubectl for the benchmark (bench/README.md); Debian's is 1.20, any newer one on PATH is kept.

@@ -590,6 +590,47 @@ class ForeignManager(Base):
         # Our own fields are all still there.
         self.assertIn(6379, [p["port"] for p in svc["spec"]["ports"]])
         self.assertIn(6379, [p["containerPort"] for p in valkey["ports"]])
+class HTTP2(Base):
+    """The server offers ALPN h2 first, as a kube-apiserver does: the transport's
+    CURL_HTTP_VERSION_2TLS path is the one that runs, watches included."""
+
+    server_args = ()  # no simulated controller: the test makes the StatefulSet Ready
+
+    def test_provision_and_a_wait_over_a_watch_speak_http2(self):
+        r = self.cli("provision", "--tenant", "acme", "--app", "web", "--plan", "pro", "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        result = {}
+        waiter = threading.Thread(target=lambda: result.update(
+            r=self.cli("-o", "json", "wait", "--tenant", "acme", "--app", "web", "--timeout", "20s")))
+        waiter.start()
+        deadline = time.monotonic() + 10
+        while not any("watch=1" in (x.get("query") or "") for x in self.requests()):
+            self.assertLess(time.monotonic(), deadline, "the wait never opened a watch")
+            time.sleep(0.05)
+        self.control("POST", "/_test/statefulset-status",
+                     {"namespace": NS, "name": "valkey-acme-web", "mode": "ready"})
+        waiter.join(30)
+        self.assertEqual(result["r"].returncode, 0, result["r"].stderr)
+        self.assertEqual(json.loads(result["r"].stdout)["status"], "Ready")
+        log = self.requests()
+        self.assertGreater(len([x for x in log if x["method"] in ("POST", "PATCH")]), 0)
+        self.assertEqual({x["http_version"] for x in log}, {"2"},
+                         [(x["method"], x["path"], x["http_version"]) for x in log])
+
+
+class HTTP1Fallback(Base):
+    """A server (or proxy) that offers only http/1.1 in ALPN: the same CLI falls back to it."""
+
+    server_args = ("--auto-ready", "0.05", "--no-http2")
+
+    def test_provision_and_wait_over_http_1_1(self):
+        r = self.cli("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "pro",
+                     "--timeout", "30s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["status"], "Ready")
+        log = self.requests()
+        self.assertTrue(any("watch=1" in (x.get("query") or "") for x in log))
+        self.assertEqual({x["http_version"] for x in log}, {"1.1"})
 
 
 if __name__ == "__main__":

@@ -34,6 +34,9 @@ import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kube_h2  # noqa: E402  (HTTP/2 streams; Debian python3-h2, see scripts/setup-debian.sh)
+
 KUBE_VERSION = {"major": "1", "minor": "30", "gitVersion": "v1.30.0",
                 "gitCommit": "7c48c2bd72b9bf5c44d21d7338cc7bea77d0ad2a",
                 "gitTreeState": "clean", "buildDate": "2024-04-17T17:27:03Z",
@@ -2595,6 +2598,7 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 300  # idle keep-alive connections are closed after this long
     drop_response = False  # set per request by a drop_response fault
+    http_version = "1.1"  # recorded in the request log; "2" on an HTTP/2 stream (kube_h2)
 
     # ---- plumbing -----------------------------------------------------
 
@@ -2604,6 +2608,13 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
         self.request.settimeout(10)
         self.request.do_handshake()
         super().setup()
+
+    def handle(self):
+        # ALPN chose the protocol in the handshake (setup): HTTP/2 runs its own connection loop.
+        if self.request.selected_alpn_protocol() == "h2":
+            self.close_connection = True
+            return kube_h2.serve_connection(self, H2KubeHandler)
+        return super().handle()
 
     def log_message(self, fmt, *args):
         pass  # request lines may carry query strings; we log our own safe line instead
@@ -2652,19 +2663,41 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
         self.status_sent = 200
         self.record()
         self.end_headers()
+        self.end_chunks()
+
+    # The protocol-specific pieces of a streamed (watch) answer and of the drop faults;
+    # kube_h2.StreamMixin replaces them for HTTP/2.
+
+    def write_chunk(self, data):
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def end_chunks(self):
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    def client_gone(self):
+        """A watch client sends nothing; a readable socket means it closed (FIN or close_notify)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        if readable:
+            self.close_connection = True
+        return bool(readable)
+
+    def drop_connection(self, carried_out):
+        """A drop fault: the connection ends without an answer (carried_out: after the write)."""
+        self.close_connection = True
+        try:
+            self.request.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def send_bytes(self, code, body, ctype="application/json", headers=None):
         if self.drop_response:
             # The request was carried out; its answer is lost with the connection.
-            self.close_connection = True
             self.record()
-            try:
-                self.request.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            return
+            return self.drop_connection(carried_out=True)
         self.send_response(code)
         self.common_headers()
         self.send_header("Content-Type", ctype)
@@ -2690,7 +2723,8 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
             content_type=self.headers.get("Content-Type"), status=self.status_sent,
             user=self.user.name if self.user else None,
             time=datetime.datetime.fromtimestamp(self.started, datetime.timezone.utc).isoformat(),
-            duration_ms=round((time.time() - self.started) * 1000, 3), was_fault=self.was_fault)
+            duration_ms=round((time.time() - self.started) * 1000, 3), was_fault=self.was_fault,
+            http_version=self.http_version)
 
     def send_json(self, code, obj, headers=None):
         self.send_bytes(code, go_json(obj, self.pretty), headers=headers)
@@ -2759,12 +2793,8 @@ class KubeHandler(http.server.BaseHTTPRequestHandler):
                 return self.send_json(200, KUBE_VERSION)
             self.route()
         except DroppedConnection:
-            self.close_connection = True
             self.record()
-            try:
-                self.request.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self.drop_connection(carried_out=False)
         except ApiError as e:
             self.send_error_status(e)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, TimeoutError):
@@ -3443,15 +3473,7 @@ class ResourceRequest:
                                "etcd progress notifications are not available")
 
     def client_gone(self):
-        """A watch client sends nothing; a readable socket means it closed (FIN or close_notify)."""
-        sock = self.h.connection
-        try:
-            readable, _, _ = select.select([sock], [], [], 0)
-        except (OSError, ValueError):
-            return True
-        if readable:
-            self.h.close_connection = True
-        return bool(readable)
+        return self.h.client_gone()
 
     @staticmethod
     def translate(ev, matches):
@@ -3489,12 +3511,11 @@ class ResourceRequest:
             if etype in ("ADDED", "MODIFIED", "DELETED"):
                 obj = render(self.rt, obj)
             data = go_json({"type": etype, "object": obj})
-            self.h.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.h.write_chunk(data)
         self.h.wfile.flush()
 
     def end_chunks(self):
-        self.h.wfile.write(b"0\r\n\r\n")
-        self.h.wfile.flush()
+        self.h.end_chunks()
 
 
 # --------------------------------------------------------------------------
@@ -3590,6 +3611,16 @@ class ControlAPI:
 # --------------------------------------------------------------------------
 # Server, PKI, main
 # --------------------------------------------------------------------------
+
+class H2KubeHandler(kube_h2.StreamMixin, KubeHandler):
+    """KubeHandler answering one HTTP/2 stream (see kube_h2.py)."""
+
+    def read_body(self):
+        # kube_h2 has buffered the stream's DATA frames; only the apiserver's limit is left to check.
+        if len(self.stream.body) > MAX_BODY:
+            raise ApiError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {MAX_BODY}")
+        return bytes(self.stream.body)
+
 
 class KubeAPIServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
@@ -3768,6 +3799,8 @@ def parse_args(argv):
                    help="answer every watch with 405 MethodNotAllowed (a server that cannot watch)")
     p.add_argument("--wrong-ca", action="store_true",
                    help="serve a certificate from the unrelated CA (other-ca.crt)")
+    p.add_argument("--no-http2", action="store_true",
+                   help="offer only http/1.1 in ALPN (default: h2 and http/1.1, as a kube-apiserver)")
     p.add_argument("--verbose", action="store_true", help="log method, path and status to stderr")
     return p.parse_args(argv)
 
@@ -3790,7 +3823,8 @@ def main(argv=None):
     ctx.load_cert_chain(os.path.join(d, f"{leaf}.crt"), os.path.join(d, f"{leaf}.key"))
     ctx.load_verify_locations(os.path.join(d, "ca.crt"))
     ctx.verify_mode = ssl.CERT_OPTIONAL
-    ctx.set_alpn_protocols(["http/1.1"])  # clients offering h2 (client-go) fall back to HTTP/1.1
+    # As a kube-apiserver: h2 first, so libcurl (CURL_HTTP_VERSION_2TLS) and client-go speak HTTP/2.
+    ctx.set_alpn_protocols(["http/1.1"] if args.no_http2 else ["h2", "http/1.1"])
 
     store = Store(history=max(1, args.history))
     store.require_namespaces = args.require_namespaces

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Self-tests for kube_api_server.py: real HTTP/1.1 over TLS against a spawned server.
+"""Self-tests for kube_api_server.py: real HTTP/1.1 and HTTP/2 over TLS against a spawned server.
 
 Run: python3 tests/support/test_kube_api_server.py
 Writes only under a temporary directory and always stops the servers it started.
@@ -11,6 +11,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -1233,6 +1234,167 @@ class TestAutoReady(unittest.TestCase):
             c.request("POST", "/_test/statefulset-status", {"name": "stalled", "mode": "ready"})
             st = until(c, path + "/stalled", lambda b: b["status"].get("readyReplicas") == 2)["status"]
             self.assertEqual(st["readyReplicas"], 2)
+            c.close()
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+
+class H2Client:
+    """A minimal HTTP/2 client (hyper-h2 over ssl, ALPN h2): many streams on one connection."""
+
+    def __init__(self, server, window=None):
+        import kube_h2  # noqa: F401  (finds Debian's python3-h2 for a pyenv python)
+        import h2.config
+        import h2.connection
+        import h2.settings
+        self.h2mod = __import__("h2.events").events
+        ctx = server.context()
+        ctx.set_alpn_protocols(["h2", "http/1.1"])
+        raw = socket.create_connection(("127.0.0.1", server.info["port"]), timeout=10)
+        self.sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+        self.alpn = self.sock.selected_alpn_protocol()
+        self.token = server.info["token"]
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True,
+                                                                         header_encoding="utf-8"))
+        self.conn.initiate_connection()
+        if window is not None:
+            # A tiny window: the server may only send as much as we acknowledge.
+            self.conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: window})
+        self.sock.sendall(self.conn.data_to_send())
+        self.streams = {}
+
+    def request(self, method, path, body=None, ctype="application/json"):
+        sid = self.conn.get_next_available_stream_id()
+        hdrs = [(":method", method), (":path", path), (":scheme", "https"),
+                (":authority", "127.0.0.1"), ("authorization", "Bearer " + self.token)]
+        data = json.dumps(body).encode() if isinstance(body, dict) else body
+        if data is not None:
+            hdrs += [("content-type", ctype), ("content-length", str(len(data)))]
+        self.conn.send_headers(sid, hdrs, end_stream=data is None)
+        if data is not None:  # bodies here fit the 64 KiB initial window
+            step = self.conn.max_outbound_frame_size
+            for at in range(0, len(data), step):
+                self.conn.send_data(sid, data[at:at + step], end_stream=at + step >= len(data))
+        self.sock.sendall(self.conn.data_to_send())
+        self.streams[sid] = {"headers": None, "data": b"", "ended": False, "reset": None, "frames": 0}
+        return sid
+
+    def pump(self, until, timeout=10):
+        """Read frames until until() is true; acknowledges DATA as it arrives."""
+        ev_mod = self.h2mod
+        deadline = time.monotonic() + timeout
+        while not until():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("HTTP/2: timed out waiting")
+            self.sock.settimeout(left)
+            data = self.sock.recv(65536)
+            if not data:
+                raise AssertionError("HTTP/2: the server closed the connection")
+            for ev in self.conn.receive_data(data):
+                st = self.streams.get(getattr(ev, "stream_id", None))
+                if isinstance(ev, ev_mod.ResponseReceived):
+                    st["headers"] = dict(ev.headers)
+                elif isinstance(ev, ev_mod.DataReceived):
+                    st["data"] += ev.data
+                    st["frames"] += 1
+                    self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                elif isinstance(ev, ev_mod.StreamEnded):
+                    st["ended"] = True
+                elif isinstance(ev, ev_mod.StreamReset):
+                    st["reset"] = ev.error_code
+            self.sock.sendall(self.conn.data_to_send())
+
+    def response(self, sid, timeout=10):
+        st = self.streams[sid]
+        self.pump(lambda: st["ended"] or st["reset"] is not None, timeout)
+        return st
+
+    def close(self):
+        self.sock.close()
+
+
+class TestHTTP2(Base):
+    """ALPN h2: the protocol a kube-apiserver offers first, and libcurl's CURL_HTTP_VERSION_2TLS takes."""
+    ns = "h2"
+
+    def h2(self, server=None, **kw):
+        c = H2Client(server or MAIN, **kw)
+        self.addCleanup(c.close)
+        self.assertEqual(c.alpn, "h2")
+        return c
+
+    def test_requests_answered_over_h2_and_logged_with_their_protocol(self):
+        self.control("DELETE", "requests")
+        c = self.h2()
+        path = f"/api/v1/namespaces/{self.ns}/secrets"
+        st = c.response(c.request("POST", path, secret("over-h2")))
+        self.assertEqual(st["headers"][":status"], "201", st["data"])
+        self.assertEqual(json.loads(st["data"])["metadata"]["name"], "over-h2")
+        st = c.response(c.request("GET", path + "/over-h2"))
+        self.assertEqual((st["headers"][":status"], st["headers"]["content-type"]), ("200", "application/json"))
+        self.assertNotIn("transfer-encoding", st["headers"])  # connection-specific: not in HTTP/2
+        st = c.response(c.request("GET", path + "/missing"))
+        self.assertEqual((st["headers"][":status"], json.loads(st["data"])["reason"]), ("404", "NotFound"))
+        self.req("GET", path + "/over-h2")  # and one over HTTP/1.1 (http.client offers no ALPN h2)
+        log = self.control("GET", "requests")["items"]
+        self.assertEqual([(e["method"], e["status"], e["http_version"]) for e in log],
+                         [("POST", 201, "2"), ("GET", 200, "2"), ("GET", 404, "2"), ("GET", 200, "1.1")])
+
+    def test_watch_streams_events_while_other_streams_are_answered(self):
+        c = self.h2()
+        base = f"/api/v1/namespaces/{self.ns}/configmaps"
+        rv = json.loads(c.response(c.request("GET", base))["data"])["metadata"]["resourceVersion"]
+        watch = c.request("GET", f"{base}?watch=true&resourceVersion={rv}&timeoutSeconds=3")
+        w = c.streams[watch]
+        c.pump(lambda: w["headers"] is not None)
+        self.assertEqual(w["headers"][":status"], "200")
+        for name in ("one", "two"):
+            # Each create is answered on its own stream while the watch stays open.
+            st = c.response(c.request("POST", base, {"metadata": {"name": name}}))
+            self.assertEqual(st["headers"][":status"], "201")
+            self.assertFalse(w["ended"])
+            c.pump(lambda n=name: f'"name":"{n}"'.encode() in w["data"])
+        events = [json.loads(line) for line in w["data"].splitlines()]
+        self.assertEqual([(e["type"], e["object"]["metadata"]["name"]) for e in events],
+                         [("ADDED", "one"), ("ADDED", "two")])
+        # timeoutSeconds elapses: the server ends the stream (END_STREAM), not the connection.
+        c.pump(lambda: w["ended"], timeout=10)
+        self.assertIsNone(w["reset"])
+        st = c.response(c.request("GET", base + "/one"))
+        self.assertEqual(st["headers"][":status"], "200")
+
+    def test_flow_control_holds_the_answer_to_the_window(self):
+        c = self.h2(window=256)
+        base = f"/api/v1/namespaces/{self.ns}/configmaps"
+        big = {"metadata": {"name": "big"}, "data": {"k": "x" * 20000}}
+        st = c.response(c.request("POST", base, big))
+        self.assertEqual(st["headers"][":status"], "201")
+        st = c.response(c.request("GET", base + "/big"))
+        self.assertEqual(json.loads(st["data"])["data"]["k"], "x" * 20000)
+        self.assertGreaterEqual(st["frames"], 20000 // 256)  # never more than the window at once
+
+    def test_drop_fault_refuses_the_stream_and_drop_response_loses_the_connection(self):
+        self.control("POST", "faults", {"drop": True, "count": 1, "path_regex": "/h2-drop$"})
+        c = self.h2()
+        import h2.errors  # after H2Client found it
+        base = f"/api/v1/namespaces/{self.ns}/configmaps"
+        st = c.response(c.request("GET", base + "/h2-drop"))
+        # Not carried out: REFUSED_STREAM, which a client may retry; the connection lives on.
+        self.assertEqual(st["reset"], h2.errors.ErrorCodes.REFUSED_STREAM)
+        self.assertEqual(c.response(c.request("GET", base + "/h2-drop"))["headers"][":status"], "404")
+        self.control("POST", "faults", {"drop_response": True, "count": 1, "method": "POST",
+                                        "path_regex": "/configmaps$"})
+        sid = c.request("POST", base, {"metadata": {"name": "h2-lost"}})
+        with self.assertRaisesRegex(AssertionError, "closed the connection"):
+            c.response(sid)
+        self.assertEqual(self.req("GET", base + "/h2-lost")[0], 200)  # the write happened
+
+    def test_no_http2_flag_offers_only_http_1_1(self):
+        srv = ServerProcess("no-h2", "--no-http2")
+        try:
+            c = H2Client(srv)
+            self.assertEqual(c.alpn, "http/1.1")
             c.close()
         finally:
             self.assertEqual(srv.stop(), 0)

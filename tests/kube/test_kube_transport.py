@@ -590,6 +590,8 @@ class ForeignManager(Base):
         # Our own fields are all still there.
         self.assertIn(6379, [p["port"] for p in svc["spec"]["ports"]])
         self.assertIn(6379, [p["containerPort"] for p in valkey["ports"]])
+
+
 class HTTP2(Base):
     """The server offers ALPN h2 first, as a kube-apiserver does: the transport's
     CURL_HTTP_VERSION_2TLS path is the one that runs, watches included."""

@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -474,6 +475,44 @@ class DayTwo(Base):
         self.assertEqual(sts["status"].get("currentRevision"), sts["status"].get("updateRevision"))
         for i in range(3):
             self.assertEqual(self.pod(i)["metadata"]["annotations"]["valkeyaddon.io/credential-id"], after)
+        self.assertEqual(self.ping_as_the_app(self.pod(0)), "PONG")
+
+    def ping_as_the_app(self, pod):
+        """Run the pod's valkey container as a kubelet would (its command, its env with the Secret
+        references resolved now) on a loopback port, and PING it with the app's REDIS_URL."""
+        server = shutil.which("valkey-server") or shutil.which("redis-server")
+        cli = shutil.which("valkey-cli") or shutil.which("redis-cli")
+        if not server or not cli:
+            if os.environ.get("VALKEYADDON_REQUIRE_REDIS") == "1":
+                self.fail("no valkey-server/redis-server and cli (VALKEYADDON_REQUIRE_REDIS=1)")
+            self.skipTest("no valkey-server/redis-server and cli")
+        container = next(c for c in pod["spec"]["containers"] if c["name"] == "valkey")
+        env = {"PATH": os.environ["PATH"], "HOSTNAME": pod["metadata"]["name"]}
+        for e in container["env"]:
+            ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+            env[e["name"]] = self.secret(ref["name"])[ref["key"]] if ref else e["value"]
+        work = tempfile.mkdtemp(dir=self.state)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        env.update(VALKEY_PORT=str(port), VALKEY_BIND="127.0.0.1", VALKEY_RUN_DIR=work + "/run",
+                   VALKEY_DATA_DIR=work + "/data", VALKEY_CGROUP_ROOT=work, VALKEY_SERVER=server, VALKEY_CLI=cli)
+        os.makedirs(work + "/data")
+        proc = subprocess.Popen(container["command"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        try:
+            url = self.secret("app-web-redis-url")["REDIS_URL"]
+            password = url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+            deadline, reply = time.time() + 15, ""
+            while time.time() < deadline and reply != "PONG":
+                r = subprocess.run([cli, "-h", "127.0.0.1", "-p", str(port), "ping"], capture_output=True, text=True,
+                                   env=dict(os.environ, REDISCLI_AUTH=password), timeout=10)
+                reply = r.stdout.strip()
+                time.sleep(0.1)
+            return reply
+        finally:
+            os.killpg(proc.pid, 9)
+            proc.wait()
 
     def test_deprovision_keeps_claims_unless_asked_and_only_its_own(self):
         r = self.day2("-o", "json", "provision", "--tenant", "acme", "--app", "web", "--plan", "standard",
